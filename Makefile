@@ -1,0 +1,133 @@
+# cvmkit — one hand-written GNU Makefile.
+#
+#   make            host tools (build/bin/cvm-*), the static init and demo workload (build/musl/)
+#   make check      unit tests (one cmocka binary per module) + fuzz-corpus replay
+#   make fuzz       libFuzzer binaries (clang) in build/fuzz/
+#
+# Library dependencies are built from pinned Debian sources by scripts/deps.sh,
+# which writes build/deps.mk.  build.sh and tests/run call it first.
+
+B        := build
+-include $(B)/deps.mk
+
+CC       ?= gcc
+MUSL_CC  ?= musl-gcc
+CLANG    ?= clang
+AR       ?= ar
+
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+
+WARN     := -Wall -Wextra -Werror -Wformat=2 -Wno-unused-parameter
+HARDEN   := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+REPRO    := -ffile-prefix-map=$(CURDIR)=.
+CSTD     := -std=gnu11
+OPT      ?= -O2
+CFLAGS_COMMON := $(CSTD) $(OPT) $(WARN) $(HARDEN) $(REPRO) -ffunction-sections -fdata-sections
+CPPFLAGS_COMMON := -Iinclude -D_GNU_SOURCE
+
+HOST_CFLAGS   := $(CFLAGS_COMMON) -g -MMD -MP
+HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
+HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor
+
+MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
+MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
+MUSL_LDFLAGS  := -static $(DEPS_MUSL_LDFLAGS) -Wl,--gc-sections -Wl,--build-id=none -s
+MUSL_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
+
+# ---------------------------------------------------------------- modules
+# Every module is a directory of .c files; main.c (if any) is its CLI.
+# A module's library is everything but main.c.
+MODULES  := common image measure attest ovmf
+lib_srcs  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+lib_objs  = $(patsubst %.c,$(B)/host/%.o,$(call lib_srcs,$(1)))
+
+$(foreach m,$(MODULES),$(eval $(B)/host/libcvm-$(m).a: $(call lib_objs,$(m)) | $(B)/host/empty.o))
+$(B)/host/libcvm-%.a:
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcsD $@ $(or $^,$(B)/host/empty.o)
+
+$(B)/host/empty.o:
+	@mkdir -p $(@D)
+	echo '' | $(CC) -x c -c -o $@ -
+
+$(B)/host/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CPPFLAGS) $(HOST_CFLAGS) -c -o $@ $<
+
+HOST_ALL_LIBS := $(foreach m,measure attest image ovmf common,$(B)/host/libcvm-$(m).a)
+
+# CLIs: which module libraries each links (dependencies point one way).
+CLI_image   := image common
+CLI_measure := measure image common
+CLI_attest  := attest common
+CLI_ovmf    := ovmf
+CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
+
+define cli_rule
+$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
+	@mkdir -p $$(@D)
+	$$(CC) -o $$@ $$^ $$(HOST_LDFLAGS) $$(HOST_LIBS)
+endef
+$(foreach m,image measure attest ovmf,$(eval $(call cli_rule,$(m))))
+
+# ---------------------------------------------------------------- guest (musl, static)
+INIT_SRCS := $(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,common)
+INIT_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(INIT_SRCS))
+
+$(B)/musl/%.o: %.c
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(MUSL_CPPFLAGS) $(MUSL_CFLAGS) -DCVM_GUEST=1 -c -o $@ $<
+
+$(B)/musl/init: $(INIT_OBJS)
+	$(MUSL_CC) -o $@ $^ $(MUSL_LDFLAGS) $(MUSL_LIBS)
+
+$(B)/musl/hello: $(B)/musl/workload/hello.o
+	$(MUSL_CC) -o $@ $^ $(MUSL_LDFLAGS)
+
+GUEST := $(if $(wildcard init/*.c),$(B)/musl/init) $(B)/musl/hello
+
+# ---------------------------------------------------------------- tests
+# tests/unit/test-NAME.c -> build/tests/test-NAME, linked against every host library.
+UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+TEST_LIBS  := $(HOST_LIBS) -lcmocka
+
+$(B)/tests/test-%: $(B)/host/tests/unit/test-%.o $(B)/host/tests/unit/testutil.o $(HOST_ALL_LIBS)
+	@mkdir -p $(@D)
+	$(CC) -o $@ $< $(B)/host/tests/unit/testutil.o -Wl,--start-group $(HOST_ALL_LIBS) -Wl,--end-group $(HOST_LDFLAGS) $(TEST_LIBS)
+
+# Fuzz harnesses: tests/fuzz/fuzz-NAME.c defines LLVMFuzzerTestOneInput.
+# The replay build (gcc + ASan/UBSan) runs the corpus in tests/fuzz/corpus/NAME.
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_REPLAY  := $(patsubst tests/fuzz/fuzz-%.c,$(B)/fuzz-replay/fuzz-%,$(FUZZ_SRCS))
+FUZZ_BINS    := $(patsubst tests/fuzz/fuzz-%.c,$(B)/fuzz/fuzz-%,$(FUZZ_SRCS))
+SAN          := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+ALL_LIB_SRCS := $(foreach m,$(MODULES),$(call lib_srcs,$(m)))
+
+$(B)/fuzz-replay/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(ALL_LIB_SRCS)
+	@mkdir -p $(@D)
+	$(CC) $(HOST_CPPFLAGS) $(CSTD) -O1 -g $(WARN) $(SAN) -o $@ $< tests/fuzz/replay.c $(ALL_LIB_SRCS) $(HOST_LDFLAGS) $(HOST_LIBS)
+
+$(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(ALL_LIB_SRCS)
+	@mkdir -p $(@D)
+	$(CLANG) $(HOST_CPPFLAGS) $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(ALL_LIB_SRCS) $(HOST_LDFLAGS) $(HOST_LIBS)
+
+# ---------------------------------------------------------------- phony targets
+.SECONDARY:
+.PHONY: all host guest tests check fuzz clean
+all: host guest
+host: $(CLIS)
+guest: $(GUEST)
+tests: $(UNIT_BINS) $(FUZZ_REPLAY)
+
+check: tests
+	@tests/unit/run-all $(UNIT_BINS) -- $(FUZZ_REPLAY)
+
+fuzz: $(FUZZ_BINS)
+
+clean:
+	rm -rf $(B)/host $(B)/musl $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay
+
+-include $(shell find $(B)/host $(B)/musl -name '*.d' 2>/dev/null)

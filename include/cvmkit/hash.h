@@ -1,0 +1,44 @@
+/* Hash algorithms as TPM PCR banks know them, over mbedtls.
+ * The TPM_ALG_ID values double as the enum values. */
+#ifndef CVMKIT_HASH_H
+#define CVMKIT_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum cvm_hash_alg {
+	CVM_HASH_SHA1 = 0x0004,
+	CVM_HASH_SHA256 = 0x000B,
+	CVM_HASH_SHA384 = 0x000C,
+	CVM_HASH_SHA512 = 0x000D,
+};
+
+#define CVM_HASH_MAX_SIZE 64
+
+/* Digest size in bytes, or 0 for an algorithm cvmkit does not know. */
+size_t cvm_hash_size(enum cvm_hash_alg alg);
+/* "sha1", "sha256", "sha384", "sha512", or NULL. */
+const char *cvm_hash_name(enum cvm_hash_alg alg);
+/* Parses a name as above; 0 or -EINVAL. */
+int cvm_hash_from_name(const char *name, enum cvm_hash_alg *ret_alg);
+
+/* Incremental hashing.  The context is caller-owned and opaque in size only
+ * to keep mbedtls out of this header's users' include paths. */
+struct cvm_hash_ctx {
+	enum cvm_hash_alg alg;
+	void *md; /* mbedtls_md_context_t, owned */
+};
+int cvm_hash_init(struct cvm_hash_ctx *ctx, enum cvm_hash_alg alg);
+int cvm_hash_update(struct cvm_hash_ctx *ctx, const void *buf, size_t len);
+/* Writes cvm_hash_size() bytes to out and frees the context. */
+int cvm_hash_final(struct cvm_hash_ctx *ctx, uint8_t *out);
+/* Frees a context without producing a digest (safe after final, or twice). */
+void cvm_hash_free(struct cvm_hash_ctx *ctx);
+
+/* One-shot digest of buf. */
+int cvm_hash(enum cvm_hash_alg alg, const void *buf, size_t len, uint8_t *out);
+
+/* PCR extend: pcr = H(pcr || digest), both cvm_hash_size(alg) bytes. */
+int cvm_pcr_extend(enum cvm_hash_alg alg, uint8_t *pcr, const uint8_t *digest);
+
+#endif

@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# Fetch, verify and build cvmkit's pinned inputs (deps/lock).
+#
+#   scripts/deps.sh fetch            download every locked input into the cache, verify sha256
+#   scripts/deps.sh libs             build the libraries for the host (gcc) and the init (musl-gcc)
+#   scripts/deps.sh path NAME        print the verified cache path of one locked input
+#   scripts/deps.sh refresh-lock     re-resolve every input against Debian trixie, rewrite deps/lock
+#
+# Every use re-verifies the sha256 of what it reads.  Builds are cached under
+# $CVMKIT_CACHE/deps keyed by the lock line and the compiler, so a second run
+# rebuilds nothing.  Writes build/deps.mk for the Makefile.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/apt-private.sh"
+set -euo pipefail
+
+LOCK=$top/deps/lock
+DL=$CVMKIT_CACHE/downloads
+BUILT=$CVMKIT_CACHE/deps
+
+die() { echo "deps: fatal: $*" >&2; exit 1; }
+say() { echo "deps: $*" >&2; }
+
+lock_lines() { grep -vE '^\s*(#|$)' "$LOCK"; }
+
+lock_get() { # NAME -> "kind track pkg version path sha size"
+	local l
+	l=$(lock_lines | awk -v n="$1" '$2 == n || $3 == n { print; exit }')
+	[ -n "$l" ] || die "no input named '$1' in deps/lock"
+	echo "$l"
+}
+
+sha_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+# fetch_one LOCKLINE -> prints the verified file path
+fetch_one() {
+	local kind track pkg ver path sha size f tmp
+	read -r kind track pkg ver path sha size <<<"$1"
+	f=$DL/$(basename "$path")
+	if [ -f "$f" ] && [ "$(sha_of "$f")" = "$sha" ]; then
+		echo "$f"; return 0
+	fi
+	mkdir -p "$DL"
+	tmp=$(mktemp "$f.XXXXXX")
+	if ! curl -sSfL --retry 3 -o "$tmp" "$APT_MIRROR/$path" 2>"$tmp.err"; then
+		rm -f "$tmp"
+		die "unable to fetch $pkg $ver ($kind): the archive no longer serves $path ($(tr -d '\n' <"$tmp.err"; rm -f "$tmp.err")); run 'scripts/deps.sh refresh-lock' to pin the current version"
+	fi
+	rm -f "$tmp.err"
+	local got; got=$(sha_of "$tmp")
+	if [ "$got" != "$sha" ]; then
+		rm -f "$tmp"
+		die "unable to verify $pkg $ver: sha256 $got, deps/lock pins $sha"
+	fi
+	mv -f "$tmp" "$f"
+	echo "$f"
+}
+
+cmd_fetch() {
+	local l
+	while read -r l; do
+		fetch_one "$l" >/dev/null
+	done < <(lock_lines)
+	say "all $(lock_lines | wc -l) locked inputs present and verified"
+}
+
+cmd_path() { fetch_one "$(lock_get "$1")"; }
+
+# Hardened, reproducible flags shared by both targets.
+LIB_CFLAGS="-O2 -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2 -ffunction-sections -fdata-sections"
+
+# build_lib NAME TARGET(host|musl) -> prints the install prefix
+build_lib() {
+	local name=$1 target=$2 line cc key prefix src tarball work
+	line=$(lock_get "$name")
+	case $target in
+	host) cc=gcc ;;
+	musl) cc=musl-gcc ;;
+	*) die "unknown target $target" ;;
+	esac
+	command -v "$cc" >/dev/null || die "unable to build $name: $cc not installed (run build.sh as root to install it)"
+	key=$( (echo "$line"; echo "$LIB_CFLAGS"; "$cc" --version 2>&1 | head -1; sha_of "$0") | sha256sum | cut -c1-16)
+	prefix=$BUILT/$name-$target-$key
+	if [ -f "$prefix/.done" ]; then
+		echo "$prefix"; return 0
+	fi
+	tarball=$(fetch_one "$line")
+	work=$(mktemp -d "$CVMKIT_CACHE/build.XXXXXX")
+	tar -xf "$tarball" -C "$work"
+	src=$(find "$work" -mindepth 1 -maxdepth 1 -type d | head -1)
+	rm -rf "$prefix.tmp"; mkdir -p "$prefix.tmp/include" "$prefix.tmp/lib"
+	local t0=$SECONDS
+	case $name in
+	mbedtls)
+		make -s -C "$src/library" CC="$cc" AR=ar CFLAGS="$LIB_CFLAGS -I../include" \
+			-j"$(nproc)" libmbedcrypto.a libmbedx509.a libmbedtls.a >"$work/log" 2>&1 ||
+			{ tail -20 "$work/log" >&2; die "unable to build mbedtls for $target"; }
+		cp "$src"/library/libmbed*.a "$prefix.tmp/lib/"
+		cp -r "$src/include/mbedtls" "$src/include/psa" "$prefix.tmp/include/"
+		;;
+	lz4)
+		make -s -C "$src/lib" CC="$cc" CFLAGS="$LIB_CFLAGS" -j"$(nproc)" liblz4.a >"$work/log" 2>&1 ||
+			{ tail -20 "$work/log" >&2; die "unable to build lz4 for $target"; }
+		cp "$src/lib/liblz4.a" "$prefix.tmp/lib/"
+		cp "$src"/lib/lz4.h "$src"/lib/lz4hc.h "$src"/lib/lz4frame.h "$prefix.tmp/include/"
+		;;
+	cjson)
+		(cd "$src" && $cc $LIB_CFLAGS -std=c89 -c cJSON.c -o cJSON.o && ar rcsD libcjson.a cJSON.o) >"$work/log" 2>&1 ||
+			{ tail -20 "$work/log" >&2; die "unable to build cjson for $target"; }
+		cp "$src/libcjson.a" "$prefix.tmp/lib/"
+		mkdir -p "$prefix.tmp/include/cjson"
+		cp "$src/cJSON.h" "$prefix.tmp/include/cjson/"
+		;;
+	libcbor)
+		command -v cmake >/dev/null || die "unable to build libcbor: cmake not installed"
+		(cd "$src" && cmake -S . -B b -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Release \
+			-DCMAKE_C_FLAGS="$LIB_CFLAGS" -DBUILD_SHARED_LIBS=OFF -DWITH_TESTS=OFF -DWITH_EXAMPLES=OFF \
+			-DSANITIZE=OFF -DCMAKE_INSTALL_PREFIX="$prefix.tmp" -DCMAKE_INSTALL_LIBDIR=lib &&
+			cmake --build b -j"$(nproc)" && cmake --install b) >"$work/log" 2>&1 ||
+			{ tail -20 "$work/log" >&2; die "unable to build libcbor for $target"; }
+		rm -rf "$prefix.tmp/lib/pkgconfig" "$prefix.tmp/lib/cmake"
+		;;
+	*) die "no build recipe for $name" ;;
+	esac
+	# Archive members carry no timestamps (ar D), so identical inputs give identical bytes.
+	for a in "$prefix.tmp"/lib/*.a; do
+		ar -t "$a" >/dev/null
+	done
+	touch "$prefix.tmp/.done"
+	rm -rf "$prefix"; mv "$prefix.tmp" "$prefix"
+	rm -rf "$work"
+	say "built $name for $target in $((SECONDS - t0)) s"
+	echo "$prefix"
+}
+
+cmd_libs() {
+	local out=$top/build/deps.mk tmp inc_host="" lib_host="" inc_musl="" lib_musl="" p
+	for name in mbedtls lz4 cjson libcbor; do
+		p=$(build_lib "$name" host); inc_host+=" -isystem $p/include"; lib_host+=" -L$p/lib"
+		p=$(build_lib "$name" musl); inc_musl+=" -isystem $p/include"; lib_musl+=" -L$p/lib"
+	done
+	mkdir -p "$top/build"
+	tmp=$(mktemp "$out.XXXXXX")
+	cat >"$tmp" <<MK
+# generated by scripts/deps.sh libs; do not edit
+DEPS_HOST_CPPFLAGS :=$inc_host
+DEPS_HOST_LDFLAGS  :=$lib_host
+DEPS_MUSL_CPPFLAGS :=$inc_musl
+DEPS_MUSL_LDFLAGS  :=$lib_musl
+MK
+	mv -f "$tmp" "$out"
+}
+
+cmd_refresh_lock() {
+	apt_private_update
+	local tmp kind track pkg ver path sha size newpkg line
+	tmp=$(mktemp "$LOCK.XXXXXX")
+	grep -E '^\s*(#|$)' "$LOCK" >"$tmp"
+	while read -r kind track pkg ver path sha size; do
+		case $kind in
+		deb)
+			# A metapackage (track) names the concrete package it depends on.
+			newpkg=$(apt_private apt-cache depends "$track" 2>/dev/null |
+				awk '/Depends:/ && $2 ~ /^linux-image-/ { print $2; exit }')
+			[ -n "$newpkg" ] || newpkg=$track
+			line=$(apt_private apt-cache show "$newpkg" | awk '
+				/^Version:/ { v=$2 } /^Filename:/ { f=$2 } /^SHA256:/ { s=$2 } /^Size:/ { z=$2 }
+				/^$/ { if (v) exit } END { print v, f, s, z }')
+			read -r ver path sha size <<<"$line"
+			pkg=$newpkg
+			;;
+		src)
+			line=$(apt_private apt-cache showsrc "$track" | awk '
+				/^Version:/ { v=$2 } /^Directory:/ { d=$2 }
+				/^Checksums-Sha256:/ { c=1; next } /^[^ ]/ { c=0 }
+				c && $3 ~ /\.orig\.tar\./ { s=$1; z=$2; n=$3 }
+				/^$/ { if (v) exit } END { print v, d "/" n, s, z }')
+			read -r ver path sha size <<<"$line"
+			;;
+		esac
+		[ -n "$sha" ] || die "unable to resolve $track in Debian trixie"
+		printf '%-7s %-26s %-37s %-21s %-94s %s %s\n' "$kind" "$track" "$pkg" "$ver" "$path" "$sha" "$size" >>"$tmp"
+	done < <(lock_lines)
+	mv -f "$tmp" "$LOCK"
+	say "deps/lock refreshed; diff it, then rebuild and run tests/run"
+}
+
+case ${1:-} in
+fetch) cmd_fetch ;;
+libs) cmd_libs ;;
+path) [ $# -eq 2 ] || die "usage: deps.sh path NAME"; cmd_path "$2" ;;
+refresh-lock) cmd_refresh_lock ;;
+*) echo "usage: scripts/deps.sh fetch|libs|path NAME|refresh-lock" >&2; exit 2 ;;
+esac

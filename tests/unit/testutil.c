@@ -1,0 +1,81 @@
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cvmkit/fileio.h"
+#include "cvmkit/hex.h"
+#include "testutil.h"
+
+const char *tu_vectors(const char *sub)
+{
+	static char path[PATH_MAX];
+	const char *base = getenv("CVMKIT_VECTORS");
+	const char *ci = getenv("CI");
+	struct stat st;
+
+	if (!base || !*base)
+		base = "../shared/vectors";
+	snprintf(path, sizeof(path), "%s/%s", base, sub);
+	if (stat(path, &st) == 0)
+		return path;
+	if (ci && strcmp(ci, "true") == 0)
+		fail_msg("test vectors %s are missing (required under CI=true)", path);
+	print_message("SKIP: test vectors %s are absent\n", path);
+	skip();
+	return NULL;
+}
+
+uint8_t *tu_read(const char *path, size_t *ret_len)
+{
+	uint8_t *buf = NULL;
+	int r = cvm_read_file(path, (size_t)1 << 30, &buf, ret_len);
+
+	if (r < 0)
+		fail_msg("cannot read %s: %s", path, strerror(-r));
+	return buf;
+}
+
+uint8_t *tu_unhex(const char *hex, size_t *ret_len)
+{
+	size_t n = strlen(hex) / 2;
+	uint8_t *buf = malloc(n + 1);
+
+	assert_non_null(buf);
+	assert_int_equal(cvm_hex_decode(hex, strlen(hex), buf, n), 0);
+	*ret_len = n;
+	return buf;
+}
+
+char *tu_mkdtemp(void)
+{
+	const char *t = getenv("TMPDIR");
+	char *d;
+
+	if (asprintf(&d, "%s/cvmkit-test.XXXXXX", t && *t ? t : "/tmp") < 0)
+		fail();
+	assert_non_null(mkdtemp(d));
+	return d;
+}
+
+void tu_rmtree(const char *dir)
+{
+	char *cmd;
+
+	if (!dir)
+		return;
+	if (asprintf(&cmd, "rm -rf '%s'", dir) >= 0) {
+		if (system(cmd) != 0)
+			print_message("warning: could not remove %s\n", dir);
+		free(cmd);
+	}
+}

@@ -1,0 +1,23 @@
+/* Helpers shared by the cmocka unit tests.  Include after <cmocka.h>. */
+#ifndef CVMKIT_TESTUTIL_H
+#define CVMKIT_TESTUTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Absolute path of ../shared/vectors/SUB (or $CVMKIT_VECTORS/SUB).  When the
+ * folder is absent the calling test is skipped with a message, except under
+ * CI=true, where absence fails the test.  Returns a static buffer. */
+const char *tu_vectors(const char *sub);
+
+/* Reads a file (fails the test on error); caller frees. */
+uint8_t *tu_read(const char *path, size_t *ret_len);
+
+/* Decodes a hex string of any length (fails the test on bad input); caller frees. */
+uint8_t *tu_unhex(const char *hex, size_t *ret_len);
+
+/* A fresh private directory under $TMPDIR, removed by tu_rmtree(). */
+char *tu_mkdtemp(void);
+void tu_rmtree(const char *dir);
+
+#endif
