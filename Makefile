@@ -80,13 +80,15 @@ $(B)/musl/%.o: %.c
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CPPFLAGS) $(MUSL_CFLAGS) -DCVM_GUEST=1 -c -o $@ $<
 
-$(B)/musl/init: $(INIT_OBJS)
+$(B)/guest/init: $(INIT_OBJS)
+	@mkdir -p $(@D)
 	$(MUSL_CC) -o $@ $^ $(MUSL_LDFLAGS) $(MUSL_LIBS)
 
-$(B)/musl/hello: $(B)/musl/workload/hello.o
+$(B)/guest/hello: $(B)/musl/workload/hello.o
+	@mkdir -p $(@D)
 	$(MUSL_CC) -o $@ $^ $(MUSL_LDFLAGS)
 
-GUEST := $(if $(wildcard init/*.c),$(B)/musl/init) $(B)/musl/hello
+GUEST := $(if $(wildcard init/*.c),$(B)/guest/init) $(B)/guest/hello
 
 # ---------------------------------------------------------------- tests
 # tests/unit/test-NAME.c -> build/tests/test-NAME, linked against every host library.
@@ -94,9 +96,25 @@ UNIT_SRCS  := $(wildcard tests/unit/test-*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 TEST_LIBS  := $(HOST_LIBS) -lcmocka
 
-$(B)/tests/test-%: $(B)/host/tests/unit/test-%.o $(B)/host/tests/unit/testutil.o $(HOST_ALL_LIBS)
+# A test links only its module's libraries (and what they depend on): test-X
+# belongs to the module with X.c (or X-*.c); tests of unknown modules link all.
+MODLIBS_common  := common
+MODLIBS_image   := image common
+MODLIBS_measure := measure image common
+MODLIBS_attest  := attest common
+MODLIBS_ovmf    := ovmf common
+test_module = $(firstword $(filter $(1),$(MODULES)) $(foreach m,$(MODULES),$(if $(wildcard $(m)/$(1).c $(m)/$(1)-*.c),$(m))))
+test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure attest image ovmf common),$(B)/host/libcvm-$(l).a)
+
+# Guest-only code under test is compiled for the host as extra objects.
+TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o
+MODLIBS_init    := common
+test_libs_init   = $(B)/host/libcvm-common.a
+
+.SECONDEXPANSION:
+$(B)/tests/test-%: $(B)/host/tests/unit/test-%.o $(B)/host/tests/unit/testutil.o $$(TEST_EXTRA_$$*) $$(or $$(test_libs_$$*),$$(call test_libs,$$*)) $(B)/host/libcvm-common.a
 	@mkdir -p $(@D)
-	$(CC) -o $@ $< $(B)/host/tests/unit/testutil.o -Wl,--start-group $(HOST_ALL_LIBS) -Wl,--end-group $(HOST_LDFLAGS) $(TEST_LIBS)
+	$(CC) -o $@ $< $(B)/host/tests/unit/testutil.o $(TEST_EXTRA_$*) -Wl,--start-group $(or $(test_libs_$*),$(call test_libs,$*)) $(B)/host/libcvm-common.a -Wl,--end-group $(HOST_LDFLAGS) $(TEST_LIBS)
 
 # Fuzz harnesses: tests/fuzz/fuzz-NAME.c defines LLVMFuzzerTestOneInput.
 # The replay build (gcc + ASan/UBSan) runs the corpus in tests/fuzz/corpus/NAME.
@@ -128,6 +146,6 @@ check: tests
 fuzz: $(FUZZ_BINS)
 
 clean:
-	rm -rf $(B)/host $(B)/musl $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay
+	rm -rf $(B)/host $(B)/musl $(B)/guest $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay
 
 -include $(shell find $(B)/host $(B)/musl -name '*.d' 2>/dev/null)

@@ -1,0 +1,240 @@
+/* cvmkit's PID 1: mount the API file systems, load the image's modules,
+ * report what the boot measured, run the workload, mirror its exit status and
+ * power off.  Any fatal error prints one line and powers off: never a kernel
+ * panic (PID 1 never exits), never a hang.  Later phases (network, attestation,
+ * secrets) slot in before the workload and fail closed the same way. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cvmkit/fileio.h"
+#include "init.h"
+
+static const char *prog = "init";
+static enum init_on_exit on_exit_action = INIT_POWEROFF;
+
+static double boottime(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+__attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "[%10.6f] %s: ", boottime(), prog);
+	va_start(ap, fmt);
+	n += vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (n >= (int)sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+static void phase(const char *name) { say("phase %s", name); }
+
+/* The end of every boot, good or bad.  When not PID 1 (tests on the host),
+ * exit with the status instead. */
+__attribute__((noreturn)) static void finish(int status)
+{
+	if (getpid() != 1)
+		exit(status);
+	sync();
+	/* Give the workload's leftovers a chance, then end them. */
+	kill(-1, SIGTERM);
+	sleep(1);
+	kill(-1, SIGKILL);
+	sync();
+	say("%s", on_exit_action == INIT_REBOOT ? "rebooting" : "powering off");
+	reboot(on_exit_action == INIT_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF);
+	/* reboot() only returns on failure; halt rather than exit into a panic. */
+	for (;;)
+		pause();
+}
+
+__attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	say("fatal: unable to %s", msg);
+	finish(1);
+}
+
+static int do_mount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data)
+{
+	if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+		return -errno;
+	if (mount(src, dst, type, flags, data) < 0 && errno != EBUSY)
+		return -errno;
+	return 0;
+}
+
+static void mount_api_filesystems(void)
+{
+	static const struct {
+		const char *src, *dst, *type;
+		unsigned long flags;
+		const char *data;
+	} m[] = {
+		{ "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+		{ "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+		{ "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+		{ "securityfs", "/sys/kernel/security", "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+		{ "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+		{ "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+	};
+
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		int r = do_mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].data);
+		if (r < 0)
+			fatal("mount %s on %s: %s", m[i].type, m[i].dst, strerror(-r));
+	}
+}
+
+/* The kernel hands PID 1 /dev/console only if the initramfs has the node;
+ * reopen it from devtmpfs so output reaches the serial console either way. */
+static void setup_console(void)
+{
+	int fd = open("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+static void load_config(struct init_config *c)
+{
+	uint8_t *buf;
+	size_t len;
+	unsigned line = 0;
+	int r;
+
+	r = cvm_read_file(INIT_CONF_PATH, 1 << 20, &buf, &len);
+	if (r < 0)
+		fatal("read %s: %s", INIT_CONF_PATH, strerror(-r));
+	r = init_config_parse(buf, len, c, &line);
+	free(buf);
+	if (r == -ENOENT)
+		fatal("configure the workload: %s has no [workload] path", INIT_CONF_PATH);
+	if (r < 0)
+		fatal("parse %s line %u: %s", INIT_CONF_PATH, line, strerror(-r));
+	on_exit_action = c->on_exit;
+}
+
+static pid_t spawn_workload(const struct init_config *c, const sigset_t *oldmask)
+{
+	pid_t pid = fork();
+
+	if (pid != 0)
+		return pid;
+	/* Child: a fresh session, default signals, the configured identity. */
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	setsid();
+	if (chdir(c->workdir) < 0) {
+		fprintf(stderr, "%s: fatal: unable to enter %s: %s\n", prog, c->workdir, strerror(errno));
+		_exit(126);
+	}
+	if ((c->gid && (setgroups(0, NULL) < 0 || setgid(c->gid) < 0)) || (c->uid && setuid(c->uid) < 0)) {
+		fprintf(stderr, "%s: fatal: unable to drop to uid %u gid %u: %s\n", prog, (unsigned)c->uid,
+			(unsigned)c->gid, strerror(errno));
+		_exit(126);
+	}
+	execve(c->path, c->argv, c->envp);
+	fprintf(stderr, "%s: fatal: unable to run %s: %s\n", prog, c->path, strerror(errno));
+	_exit(errno == ENOENT ? 127 : 126);
+}
+
+/* Wait for the workload, reaping every other child that the kernel re-parents
+ * to us, and forwarding termination signals to the workload.  Returns its
+ * exit status the way a shell reports it (128+N for signal N). */
+static int supervise(pid_t child)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	for (;;) {
+		struct timespec timeout = { 1, 0 };
+		int sig = sigtimedwait(&all, NULL, &timeout);
+
+		if (sig > 0 && sig != SIGCHLD)
+			kill(child, sig);
+		for (;;) {
+			int st;
+			pid_t p = waitpid(-1, &st, WNOHANG);
+			if (p <= 0)
+				break;
+			if (p == child)
+				return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct init_config cfg;
+	struct init_modules_result mods = { 0 };
+	sigset_t all, old;
+	pid_t child;
+	int r, status;
+
+	(void)argc;
+	(void)argv;
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	umask(022);
+
+	if (getpid() == 1) {
+		mount_api_filesystems();
+		setup_console();
+	}
+	phase("start");
+	load_config(&cfg);
+
+	phase("modules");
+	r = init_load_modules(INIT_MODULES_LIST, &mods);
+	if (r < 0)
+		fatal("load module %s: %s", mods.failed, strerror(-r));
+	say("modules: %u loaded, %u not applicable to this machine", mods.loaded, mods.skipped);
+
+	if (cfg.report_pcrs) {
+		phase("measured-boot-report");
+		r = init_measured_boot_report(STDOUT_FILENO, cfg.dump_eventlog);
+		if (r == -ENODEV)
+			say("no TPM: measured-boot report skipped");
+		else if (r < 0)
+			fatal("report the measured boot: %s", strerror(-r));
+	}
+
+	phase("workload");
+	say("starting %s", cfg.path);
+	child = spawn_workload(&cfg, &old);
+	if (child < 0)
+		fatal("fork the workload: %s", strerror(errno));
+	status = supervise(child);
+	say("workload exited with status %d", status);
+	init_config_free(&cfg);
+	finish(status);
+}

@@ -1,0 +1,55 @@
+/* Private interfaces of the init (PID 1).  Everything here returns 0 or a
+ * negative errno and never prints; init.c's main() reports. */
+#ifndef CVMKIT_INIT_H
+#define CVMKIT_INIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define INIT_CONF_PATH "/etc/cvmkit/init.conf"
+#define INIT_MODULES_LIST "/lib/modules/load.list"
+#define INIT_MAX_ARGS 64
+#define INIT_MAX_ENV 64
+#define INIT_MAX_VALUE 1024
+
+enum init_on_exit { INIT_POWEROFF, INIT_REBOOT };
+
+struct init_config {
+	char path[INIT_MAX_VALUE];
+	char *argv[INIT_MAX_ARGS + 2];   /* argv[0] = path, NULL-terminated */
+	char *envp[INIT_MAX_ENV + 1];
+	size_t argc, envc;
+	uid_t uid;
+	gid_t gid;
+	char workdir[INIT_MAX_VALUE];
+	enum init_on_exit on_exit;
+	bool report_pcrs;    /* print the measured-boot report line */
+	bool dump_eventlog;  /* include the whole event log (base64) in it */
+};
+
+/* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
+ * [init] on_exit/report_pcrs/dump_eventlog).  Unknown keys are -EINVAL (with
+ * *ret_line set) so a typo can never silently drop a setting. */
+int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line);
+void init_config_free(struct init_config *c);
+
+/* modules.c: load every module listed (one path per line, relative to
+ * /lib/modules, dependency order) with finit_module; compressed modules are
+ * decompressed by the kernel.  Modules whose hardware is absent (ENODEV,
+ * ENXIO) count as skipped; already-present ones (EEXIST) as loaded. */
+struct init_modules_result {
+	unsigned loaded, skipped;
+	char failed[256];    /* the module that failed, when the return is < 0 */
+};
+int init_load_modules(const char *list_path, struct init_modules_result *ret);
+
+/* report.c: one line "CVMKIT-MEASURED-BOOT {json}" with the SHA-256 (and
+ * SHA-384 where the TPM has the bank) PCRs 0-23 from sysfs, the event log's
+ * size and SHA-256, and optionally the event log in base64.  Writes the line
+ * (with newline) to fd. Returns -ENODEV when there is no TPM. */
+#define INIT_REPORT_PREFIX "CVMKIT-MEASURED-BOOT "
+int init_measured_boot_report(int fd, bool with_eventlog);
+
+#endif

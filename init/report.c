@@ -1,0 +1,162 @@
+/* The measured-boot report line: what this boot really measured, in a form
+ * `cvm-measure capture` turns into reference values.  PCR values are not
+ * secrets. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cvmkit/fileio.h"
+#include "cvmkit/hash.h"
+#include "cvmkit/hex.h"
+#include "cvmkit/pcr.h"
+#include "init.h"
+
+#define EVENTLOG_PATH "/sys/kernel/security/tpm0/binary_bios_measurements"
+#define EVENTLOG_MAX (4u << 20)
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+static void sb_add(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->err)
+		return;
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->err = -ENOMEM;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = 0;
+}
+
+static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static void sb_b64(struct sbuf *b, const uint8_t *in, size_t len)
+{
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char q[4];
+
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+			     (i + 2 < len ? in[i + 2] : 0);
+		q[0] = tbl[v >> 18 & 63];
+		q[1] = tbl[v >> 12 & 63];
+		q[2] = i + 1 < len ? tbl[v >> 6 & 63] : '=';
+		q[3] = i + 2 < len ? tbl[v & 63] : '=';
+		sb_add(b, q, 4);
+	}
+}
+
+/* sysfs prints a PCR as uppercase hex plus newline; normalise to lowercase. */
+static int read_pcr(const char *bank, unsigned idx, size_t size, char *out)
+{
+	char path[96];
+	uint8_t *buf, raw[CVM_HASH_MAX_SIZE];
+	size_t len;
+	int r;
+
+	snprintf(path, sizeof(path), "/sys/class/tpm/tpm0/pcr-%s/%u", bank, idx);
+	r = cvm_read_file(path, 256, &buf, &len);
+	if (r < 0)
+		return r;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		len--;
+	r = cvm_hex_decode((char *)buf, len, raw, size);
+	free(buf);
+	if (r < 0)
+		return r;
+	cvm_hex_encode(raw, size, out);
+	return 0;
+}
+
+static void add_bank(struct sbuf *b, const char *bank, size_t size, int *ret_err)
+{
+	char hex[2 * CVM_HASH_MAX_SIZE + 1], key[16];
+
+	sb_str(b, "\"");
+	sb_str(b, bank);
+	sb_str(b, "\":{");
+	for (unsigned i = 0; i < CVM_PCR_COUNT; i++) {
+		int r = read_pcr(bank, i, size, hex);
+		if (r < 0) {
+			*ret_err = r;
+			return;
+		}
+		snprintf(key, sizeof(key), "%s\"%u\":\"", i ? "," : "", i);
+		sb_str(b, key);
+		sb_str(b, hex);
+		sb_str(b, "\"");
+	}
+	sb_str(b, "}");
+}
+
+int init_measured_boot_report(int fd, bool with_eventlog)
+{
+	struct sbuf b = { 0 };
+	uint8_t *log = NULL, digest[32];
+	size_t loglen = 0;
+	char hex[65], num[32];
+	int r = 0, e384 = 0;
+
+	if (access("/sys/class/tpm/tpm0", F_OK) < 0) {
+		r = -ENODEV;
+		goto out;
+	}
+	sb_str(&b, INIT_REPORT_PREFIX "{\"version\":1,\"pcrs\":{");
+	add_bank(&b, "sha256", 32, &r);
+	if (r < 0)
+		goto out;
+	/* The SHA-384 bank is optional (Hyper-V drops it on old VM versions). */
+	if (access("/sys/class/tpm/tpm0/pcr-sha384", F_OK) == 0) {
+		struct sbuf t = { 0 };
+		add_bank(&t, "sha384", 48, &e384);
+		if (!e384 && !t.err) {
+			sb_str(&b, ",");
+			sb_add(&b, t.p, t.len);
+		}
+		free(t.p);
+	}
+	sb_str(&b, "}");
+	r = cvm_read_file(EVENTLOG_PATH, EVENTLOG_MAX, &log, &loglen);
+	if (r == 0) {
+		r = cvm_hash(CVM_HASH_SHA256, log, loglen, digest);
+		if (r < 0)
+			goto out;
+		cvm_hex_encode(digest, 32, hex);
+		snprintf(num, sizeof(num), "%zu", loglen);
+		sb_str(&b, ",\"eventlog\":{\"size\":");
+		sb_str(&b, num);
+		sb_str(&b, ",\"sha256\":\"");
+		sb_str(&b, hex);
+		sb_str(&b, "\"");
+		if (with_eventlog) {
+			sb_str(&b, ",\"base64\":\"");
+			sb_b64(&b, log, loglen);
+			sb_str(&b, "\"");
+		}
+		sb_str(&b, "}");
+	}
+	r = 0;
+	sb_str(&b, "}\n");
+	if (b.err) {
+		r = b.err;
+		goto out;
+	}
+	r = cvm_write_all(fd, b.p, b.len);
+out:
+	free(log);
+	free(b.p);
+	return r;
+}

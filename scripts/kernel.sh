@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Kernel inputs from the pinned Debian packages.
+#
+#   scripts/kernel.sh root              print the cached, depmod'ed root of the kernel package
+#   scripts/kernel.sh vmlinuz           print the path of the kernel image
+#   scripts/kernel.sh stub              print the path of systemd-boot's linuxx64.efi.stub
+#   scripts/kernel.sh modules DEST MOD... install MODs and their dependency closure (dracut-install)
+#                                       under DEST/lib/modules and write DEST/lib/modules/load.list
+#
+# load.list has one line per module in load order: the module's path relative to
+# /lib/modules, then the paths of the modules it depends on (transitively), so the
+# init can skip a module whose dependency does not apply to the machine.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+CVMKIT_CACHE=${CVMKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cvmkit}
+DRACUT_INSTALL=${DRACUT_INSTALL:-/usr/lib/dracut/dracut-install}
+
+die() { echo "kernel: fatal: $*" >&2; exit 1; }
+
+# extract PKG -> prints a cached extraction root (keyed by the package's sha256)
+extract() {
+	local deb sha root
+	deb=$("$top/scripts/deps.sh" path "$1")
+	sha=$(awk -v n="$1" '$2 == n || $3 == n { print $6; exit }' "$top/deps/lock")
+	root=$CVMKIT_CACHE/extract/$1-${sha:0:16}
+	if [ ! -f "$root/.done" ]; then
+		rm -rf "$root.tmp"
+		mkdir -p "$root.tmp"
+		dpkg-deb -x "$deb" "$root.tmp"
+		# bookworm's depmod and dracut-install look under lib/, trixie ships usr/lib.
+		[ -e "$root.tmp/lib" ] || ln -s usr/lib "$root.tmp/lib"
+		touch "$root.tmp/.done"
+		rm -rf "$root"
+		mv "$root.tmp" "$root"
+	fi
+	echo "$root"
+}
+
+kernel_root() {
+	local root kver
+	root=$(extract linux-image-cloud-amd64)
+	kver=$(ls "$root/usr/lib/modules")
+	if [ ! -f "$root/usr/lib/modules/$kver/modules.dep.bin" ]; then
+		depmod -b "$root" "$kver" || die "unable to run depmod on $kver"
+	fi
+	echo "$root"
+}
+
+kver_of() { ls "$1/usr/lib/modules"; }
+
+# chain NAME: the module's closure in load order (modprobe prints it, the module last)
+chain() {
+	modprobe -d "$root" -S "$kver" --show-depends "$1" | awk '$1 == "insmod" { print $2 }' | sed "s|^$mdir/||"
+}
+
+# add_module NAME: append NAME after its dependencies, each with its own
+# transitive dependencies on its line.
+add_module() {
+	local c rel
+	mapfile -t c < <(chain "$1")
+	[ ${#c[@]} -gt 0 ] || die "unable to order module $1"
+	rel=${c[-1]}
+	grep -q "^$rel\( \|\$\)" "$list.tmp" && return 0
+	local deps=("${c[@]:0:${#c[@]}-1}")
+	for d in "${deps[@]}"; do
+		add_module "$(basename "${d%%.ko*}")"
+	done
+	echo "$rel${deps[*]:+ ${deps[*]}}" >>"$list.tmp"
+}
+
+cmd_modules() {
+	local dest=$1; shift
+	local root kver mdir tmp list
+	root=$(kernel_root); kver=$(kver_of "$root"); mdir=$root/lib/modules/$kver
+	[ -x "$DRACUT_INSTALL" ] || die "unable to find dracut-install at $DRACUT_INSTALL (package dracut-core)"
+	tmp=$(mktemp -d)
+	"$DRACUT_INSTALL" -D "$tmp" --kerneldir "$mdir" -m "$@" ||
+		die "unable to resolve the module closure of: $*"
+	mkdir -p "$dest/lib/modules"
+	# dracut-install copies to DEST/<kernel dir>; flatten that to /lib/modules.
+	(cd "$tmp/usr/lib/modules/$kver" && find . -type f -name '*.ko*' | sort | while read -r f; do
+		mkdir -p "$dest/lib/modules/$(dirname "$f")"
+		cp "$f" "$dest/lib/modules/$f"
+	done)
+	rm -rf "$tmp"
+	list=$dest/lib/modules/load.list
+	: >"$list.tmp"
+	for m in "$@"; do
+		add_module "$m"
+	done
+	mv "$list.tmp" "$list"
+}
+
+case ${1:-} in
+root) kernel_root ;;
+vmlinuz) r=$(kernel_root); echo "$r/boot/vmlinuz-$(kver_of "$r")" ;;
+kver) kver_of "$(kernel_root)" ;;
+stub) r=$(extract systemd-boot-efi); echo "$r/usr/lib/systemd/boot/efi/linuxx64.efi.stub" ;;
+modules) [ $# -ge 3 ] || die "usage: kernel.sh modules DEST MODULE..."; shift; cmd_modules "$@" ;;
+*) echo "usage: scripts/kernel.sh root|vmlinuz|kver|stub|modules DEST MODULE..." >&2; exit 2 ;;
+esac
