@@ -1,0 +1,122 @@
+/* LZ4 legacy frames; see include/cvmkit/lz4legacy.h. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lz4.h>
+#include <lz4hc.h>
+
+#include "cvmkit/bytes.h"
+#include "cvmkit/lz4legacy.h"
+
+#define IN_MAX ((size_t)2 << 30)
+
+int cvm_lz4_legacy_compress(const uint8_t *in, size_t len, uint8_t **ret_buf, size_t *ret_len)
+{
+	size_t nblocks, cap, off = 4;
+	uint8_t *out = NULL;
+	int r = 0;
+
+	if (!in && len)
+		return -EINVAL;
+	if (len > IN_MAX)
+		return -EFBIG;
+	nblocks = (len + CVM_LZ4_LEGACY_BLOCK - 1) / CVM_LZ4_LEGACY_BLOCK;
+	/* Worst case per block is bounded by LZ4_compressBound; sizing for it up
+	 * front means every LZ4_compress_HC call has room and cannot fail for space. */
+	cap = 4 + nblocks * (4 + (size_t)LZ4_compressBound((int)CVM_LZ4_LEGACY_BLOCK));
+	out = malloc(cap);
+	if (!out)
+		return -ENOMEM;
+	cvm_put_le32(out, CVM_LZ4_LEGACY_MAGIC);
+	for (size_t i = 0; i < len; i += CVM_LZ4_LEGACY_BLOCK) {
+		size_t n = len - i < CVM_LZ4_LEGACY_BLOCK ? len - i : CVM_LZ4_LEGACY_BLOCK;
+		int c = LZ4_compress_HC((const char *)in + i, (char *)out + off + 4, (int)n,
+					(int)(cap - off - 4 > INT32_MAX ? INT32_MAX : cap - off - 4), LZ4HC_CLEVEL_MAX);
+		if (c <= 0) {
+			r = -EIO;
+			goto out;
+		}
+		cvm_put_le32(out + off, (uint32_t)c);
+		off += 4 + (size_t)c;
+	}
+	*ret_buf = out;
+	*ret_len = off;
+	out = NULL;
+out:
+	free(out);
+	return r;
+}
+
+int cvm_lz4_legacy_decompress(const uint8_t *in, size_t len, size_t max_out, uint8_t **ret_buf, size_t *ret_len)
+{
+	const size_t bound = (size_t)LZ4_compressBound((int)CVM_LZ4_LEGACY_BLOCK);
+	const size_t lim = max_out > SIZE_MAX - CVM_LZ4_LEGACY_BLOCK ? SIZE_MAX : max_out + CVM_LZ4_LEGACY_BLOCK;
+	uint8_t *out = NULL;
+	size_t off = 4, olen = 0, ocap = 0;
+	int r = 0;
+
+	if (!in || len < 4 || cvm_le32(in) != CVM_LZ4_LEGACY_MAGIC) {
+		r = -EBADMSG;
+		goto out;
+	}
+	while (off < len) {
+		uint32_t c;
+		int n;
+
+		if (len - off < 4) {
+			r = -EBADMSG;
+			goto out;
+		}
+		c = cvm_le32(in + off);
+		off += 4;
+		if (c == CVM_LZ4_LEGACY_MAGIC)
+			continue; /* a concatenated frame, as lz4(1) and the kernel allow */
+		if (c == 0 || c > bound || c > len - off) {
+			r = -EBADMSG;
+			goto out;
+		}
+		/* A whole block's room, so a valid block never fails for space; the
+		 * size limit is judged on what it really decoded to. */
+		if (ocap - olen < CVM_LZ4_LEGACY_BLOCK) {
+			size_t want = olen + CVM_LZ4_LEGACY_BLOCK;
+			uint8_t *p;
+			if (want < 2 * ocap)
+				want = 2 * ocap;
+			if (want > lim)
+				want = lim;
+			p = realloc(out, want);
+			if (!p) {
+				r = -ENOMEM;
+				goto out;
+			}
+			out = p;
+			ocap = want;
+		}
+		n = LZ4_decompress_safe((const char *)in + off, (char *)out + olen, (int)c, (int)CVM_LZ4_LEGACY_BLOCK);
+		if (n < 0) {
+			r = -EBADMSG;
+			goto out;
+		}
+		if ((size_t)n > max_out - olen) {
+			r = -EFBIG;
+			goto out;
+		}
+		olen += (size_t)n;
+		off += c;
+	}
+	if (!out) {
+		out = malloc(1);
+		if (!out) {
+			r = -ENOMEM;
+			goto out;
+		}
+	}
+	*ret_buf = out;
+	*ret_len = olen;
+	out = NULL;
+out:
+	free(out);
+	return r;
+}

@@ -1,0 +1,35 @@
+/* The LZ4 "legacy" frame, the only LZ4 framing the kernel's initramfs
+ * unpacker (lib/decompress_unlz4.c) reads:
+ *
+ *   u32 LE magic 0x184C2102, then blocks of { u32 LE compressed size, LZ4 block },
+ *   each block holding at most 8 MiB of uncompressed data, no checksums,
+ *   no end marker (the frame ends with the input).
+ *
+ * The writer splits the input into 8 MiB blocks and compresses each with
+ * LZ4_compress_HC at level 12, which is deterministic for a given liblz4. */
+#ifndef CVMKIT_LZ4LEGACY_H
+#define CVMKIT_LZ4LEGACY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CVM_LZ4_LEGACY_MAGIC 0x184C2102u
+#define CVM_LZ4_LEGACY_BLOCK ((size_t)8 << 20)
+
+/* Compresses LEN bytes (LEN may be 0: the result is the bare magic).
+ * Returns 0 with *ret_buf malloc'd (caller frees) and *ret_len, -EINVAL for
+ * in == NULL with len > 0, -EFBIG for len > 2 GiB, -ENOMEM, or -EIO if liblz4
+ * fails. */
+int cvm_lz4_legacy_compress(const uint8_t *in, size_t len, uint8_t **ret_buf, size_t *ret_len);
+
+/* Decompresses an untrusted legacy frame.  Accepts what lz4(1) and the kernel
+ * accept: blocks until the end of the input, and a repeated magic number in a
+ * size field starting a further concatenated frame.  Returns 0 with
+ * *ret_buf malloc'd (caller frees; never NULL) and *ret_len; -EBADMSG for a
+ * wrong magic, a truncated size field or block, a block size of 0 or above
+ * LZ4_compressBound(8 MiB), or a block that does not decode to at most 8 MiB;
+ * -EFBIG if the output would exceed MAX_OUT; -ENOMEM.  Memory use is bounded
+ * by MAX_OUT + 8 MiB. */
+int cvm_lz4_legacy_decompress(const uint8_t *in, size_t len, size_t max_out, uint8_t **ret_buf, size_t *ret_len);
+
+#endif
