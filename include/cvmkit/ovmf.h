@@ -215,10 +215,12 @@ int ovmf_tdx_mrtd(const struct ovmf_image *img, enum ovmf_tdx_order order,
 void ovmf_rtmr_extend(uint8_t rtmr[OVMF_SHA384_SIZE], const uint8_t digest[OVMF_SHA384_SIZE]);
 
 /* Patches the bzImage setup header the way QEMU's x86_load_linux() does
- * before handing the kernel to OVMF over fw_cfg (kernel must be writable,
- * len >= 0x1000 with "HdrS" at 0x202).  below_4g_mem is QEMU's below-4G RAM
- * size; initrd_size 0 with has_initrd false leaves the ramdisk fields alone. */
-int ovmf_tdx_patch_kernel(uint8_t *kernel, size_t len, uint64_t below_4g_mem,
+ * before handing the kernel to OVMF over fw_cfg: loader type, heap end,
+ * command-line pointer, vga= mode and, with an initrd, its address (which
+ * depends on below_4g_mem, QEMU's below-4G RAM) and size.  kernel must be
+ * writable, len >= 0x1000 with "HdrS" at 0x202 (else -EOPNOTSUPP);
+ * cmdline NULL = none.  -E2BIG when the initrd does not fit below initrd_max. */
+int ovmf_tdx_patch_kernel(uint8_t *kernel, size_t len, const char *cmdline, uint64_t below_4g_mem,
 			  bool has_initrd, uint64_t initrd_size);
 
 /* QEMU q35 below-4G RAM for a given -m size in bytes. */
