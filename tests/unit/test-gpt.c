@@ -328,7 +328,7 @@ static void parse_roundtrip(void **state)
 	assert_memory_equal(ev + 100, disk + 1024, 128);
 	free(ev);
 
-	/* A trailing partial sector is ignored. */
+	/* Sectors are counted from len: one short and the backup header falls outside. */
 	assert_int_equal(cvm_gpt_parse(disk, len - 100, g), -EBADMSG); /* alternate LBA now outside */
 	free(g);
 	free(disk);
