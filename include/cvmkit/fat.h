@@ -13,7 +13,7 @@
 
 #define CVM_FAT_SECTOR 512
 /* Builder limits: image size, path length and depth, number of files. */
-#define CVM_FAT_MIN_SIZE (64u * 1024u)
+#define CVM_FAT_MIN_SIZE (32u * 1024u)
 #define CVM_FAT_MAX_SIZE (4ull * 1024 * 1024 * 1024)
 #define CVM_FAT_MAX_PATH 255
 #define CVM_FAT_MAX_DEPTH 16
