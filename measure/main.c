@@ -282,6 +282,31 @@ out:
 	return r;
 }
 
+/* Re-parses a log that failed to replay to say where it went wrong. */
+static void explain_failure(const uint8_t *buf, size_t len, int err, char *why, size_t n)
+{
+	struct cvm_evlog log;
+	struct cvm_evlog_event ev;
+	int r;
+
+	if (err != -EBADMSG && err != -E2BIG) {
+		snprintf(why, n, "%s", strerror(-err));
+		return;
+	}
+	if (cvm_evlog_open(&log, buf, len) < 0) {
+		snprintf(why, n, "malformed log header");
+		return;
+	}
+	while ((r = cvm_evlog_next(&log, &ev)) > 0)
+		;
+	if (r == -E2BIG)
+		snprintf(why, n, "more than %u events", CVM_EVLOG_MAX_EVENTS);
+	else if (r < 0)
+		snprintf(why, n, "malformed event %zu at offset %zu", log.n_events, log.off);
+	else
+		snprintf(why, n, "StartupLocality or H-CRTM event out of place");
+}
+
 static void replay_help(FILE *f)
 {
 	fputs("usage: " PROG " replay EVENTLOG [--json] [--bank NAME[,NAME...]] [--pcrs LIST]\n"
@@ -345,8 +370,9 @@ static int verb_replay(int argc, char **argv)
 	}
 	r = cvm_evlog_replay(buf, len, v, CVM_EVLOG_MAX_BANKS, &nv);
 	if (r < 0) {
-		code = fatal(EXIT_DATA, "unable to replay %s: %s", o.path,
-			     r == -EBADMSG ? "malformed event log" : strerror(-r));
+		char why[128];
+		explain_failure(buf, len, r, why, sizeof(why));
+		code = fatal(EXIT_DATA, "unable to replay %s: %s", o.path, why);
 		goto out;
 	}
 	for (size_t i = 0; i < o.n_want; i++) {
