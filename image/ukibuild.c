@@ -81,6 +81,9 @@ int cvm_uki_build(const uint8_t *stub, size_t stub_len, const struct cvm_uki_par
 			goto out;
 		}
 	}
+	/* New sections go after everything already mapped, headers included. */
+	if (new_soh > va_end)
+		va_end = new_soh;
 	/* The slots for the new headers must be unused (zero) header space. */
 	for (size_t i = sec_table + (size_t)SECTION_HEADER_SIZE * pe->n_sections;
 	     i < pe->size_of_headers && i < need; i++)

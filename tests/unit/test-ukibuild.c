@@ -297,6 +297,28 @@ static void errors(void **state)
 	free(stub);
 }
 
+/* Fuzzer finding (corpus pe/regress-zero-image-size): a stub whose sections
+ * map nothing and whose SizeOfImage is 0 made the first new section start at
+ * RVA 0, over the headers. */
+static void regress_zero_image_size(void **state)
+{
+	size_t sl, ul;
+	uint8_t *stub = synthetic_stub(0x400, &sl), *u;
+	struct cvm_uki_part parts[CVM_UKI_SECTION_MAX] = { 0 };
+	struct cvm_pe up;
+
+	memset(stub + 0x148 + 8, 0, 16);
+	memset(stub + 0x170 + 8, 0, 16);
+	cvm_put_le32(stub + OPT + 56, 0);
+	parts[CVM_UKI_OSREL] = (struct cvm_uki_part){ (const uint8_t *)"ID=x\n", 5 };
+	assert_int_equal(cvm_uki_build(stub, sl, parts, &u, &ul), 0);
+	assert_int_equal(cvm_pe_parse(u, ul, &up), 0);
+	assert_int_equal(up.sections[2].virtual_address, 0x1000);
+	assert_int_equal(up.size_of_image, 0x2000);
+	free(u);
+	free(stub);
+}
+
 /* The real systemd-stub 257 + the real signed kernel (or small parts). */
 static void real_stub(void **state)
 {
@@ -368,6 +390,7 @@ int main(void)
 		cmocka_unit_test(synthetic),
 		cmocka_unit_test(synthetic_header_move),
 		cmocka_unit_test(errors),
+		cmocka_unit_test(regress_zero_image_size),
 		cmocka_unit_test(real_stub),
 	};
 	return cmocka_run_group_tests_name("ukibuild", tests, NULL, NULL);
