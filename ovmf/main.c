@@ -489,7 +489,7 @@ static int do_tdx(const struct opts *o)
 					 "(machine type, memory, devices, QEMU version)";
 	struct ovmf_image img;
 	uint8_t *fw = NULL, *kernel = NULL, mrtd[2][48], kauth[48], initrd384[48], r1[48], r2[48], lo[48];
-	char hx[97], what[512], reason[256];
+	char hx[97], what[512];
 	size_t len, klen;
 	uint64_t isize = 0;
 	bool orders[2] = { o->page_order != 2, o->page_order != 1 };
@@ -547,7 +547,6 @@ static int do_tdx(const struct opts *o)
 			goto out;
 		}
 	}
-	(void)reason;
 	j = cJSON_CreateObject();
 	if (o->out == OUT_TEXT) {
 		for (int i = 0; i < 2; i++)
