@@ -135,6 +135,7 @@ static void esp_checked_by_dosfstools_and_mtools(void **state)
 	free(back);
 
 	tu_rmtree(dir);
+	free(dir);
 	free(img);
 	free(uki);
 	free(small);
@@ -179,6 +180,7 @@ static void fat12_and_fat32_built(void **state)
 			assert_int_equal(capture(cmd, out, sizeof(out)), 0);
 			assert_memory_equal(out, data, 5);
 			tu_rmtree(dir);
+			free(dir);
 		}
 		free(img);
 	}
@@ -353,6 +355,7 @@ static void reads_mkfs_fat_images(void **state)
 		free(img);
 	}
 	tu_rmtree(dir);
+	free(dir);
 	free(data);
 }
 

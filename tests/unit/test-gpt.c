@@ -294,6 +294,7 @@ static void sgdisk_agrees(void **state)
 	assert_non_null(strstr(out, "Partition unique GUID: 5DB39CD4-DA0D-45E6-8C62-E873CF727594"));
 	free(disk);
 	tu_rmtree(dir);
+	free(dir);
 }
 
 static void parse_roundtrip(void **state)

@@ -234,6 +234,7 @@ static void qemu_img_agrees(void **state)
 	assert_null(strstr(out, "checksum"));
 	free(v);
 	tu_rmtree(dir);
+	free(dir);
 }
 
 int main(void)
