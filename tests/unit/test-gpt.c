@@ -12,10 +12,12 @@
 #include <cmocka.h>
 
 #include "cvmkit/bytes.h"
+#include "cvmkit/fat.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/gpt.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
+#include "cvmkit/vhd.h"
 #include "testutil.h"
 
 #define MIB (1024u * 1024u)
@@ -512,6 +514,66 @@ static void deterministic(void **state)
 	free(b);
 }
 
+/* The shipped layout end to end: 24 MiB fixed VHD = GPT + one ESP (FAT) with
+ * the UKI, then found again the way cvm-measure does it (VHD -> GPT -> ESP ->
+ * FAT -> file); mtools reads the ESP at its 1 MiB offset. */
+static void whole_image_roundtrip(void **state)
+{
+	const size_t disk_len = 24 * MIB, uki_len = 2000003;
+	struct cvm_gpt_partition p;
+	struct cvm_vhd_info vi;
+	struct cvm_fat_file f;
+	struct cvm_gpt *g = malloc(sizeof(*g));
+	uint8_t *vhd = calloc(1, disk_len + 512), *uki = malloc(uki_len), *esp, *back, dg[16];
+	size_t esp_len, back_len;
+	int i;
+
+	assert_non_null(g);
+	assert_non_null(vhd);
+	assert_non_null(uki);
+	for (size_t k = 0; k < uki_len; k++)
+		uki[k] = (uint8_t)(k * 31 + (k >> 11));
+	cvm_guid_derive("disk", (const uint8_t *)"seed", 4, dg);
+	esp_part(&p, 2048, disk_len / 512 - 34);
+	f = (struct cvm_fat_file){ "EFI/BOOT/BOOTX64.EFI", uki, uki_len };
+	assert_int_equal(cvm_fat_build((p.last_lba - p.first_lba + 1) * 512, "ESP", 0x1234abcd, 1700000000, &f, 1,
+				       &esp, &esp_len), 0);
+	memcpy(vhd + p.first_lba * 512, esp, esp_len);
+	assert_int_equal(cvm_gpt_write(vhd, disk_len, dg, &p, 1), 0);
+	assert_int_equal(cvm_vhd_footer(disk_len, dg, 1700000000, vhd + disk_len), 0);
+
+	assert_int_equal(cvm_vhd_parse(vhd, disk_len + 512, &vi), 0);
+	assert_int_equal(cvm_gpt_parse(vhd, (size_t)vi.current_size, g), 0);
+	i = cvm_gpt_find(g, CVM_GPT_TYPE_ESP);
+	assert_int_equal(i, 0);
+	assert_int_equal(cvm_fat_read_file(vhd + g->parts[i].first_lba * 512,
+					   (g->parts[i].last_lba - g->parts[i].first_lba + 1) * 512,
+					   "EFI/BOOT/BOOTX64.EFI", 32 * MIB, &back, &back_len), 0);
+	assert_int_equal(back_len, uki_len);
+	assert_memory_equal(back, uki, uki_len);
+	free(back);
+
+	if (system("command -v mdir >/dev/null 2>&1 && command -v sgdisk >/dev/null 2>&1") == 0) {
+		char *dir = tu_mkdtemp(), path[600], cmd[1400];
+		/* The raw disk, as the VM sees it (the footer is not part of the disk). */
+		snprintf(path, sizeof(path), "%s/disk.img", dir);
+		assert_int_equal(cvm_write_file_atomic(path, vhd, disk_len, 0644), 0);
+		snprintf(cmd, sizeof(cmd), "sgdisk -v %s 2>&1 | grep -q 'No problems found'", path);
+		assert_int_equal(system(cmd), 0);
+		snprintf(path, sizeof(path), "%s/disk.vhd", dir);
+		assert_int_equal(cvm_write_file_atomic(path, vhd, disk_len + 512, 0644), 0);
+		snprintf(cmd, sizeof(cmd),
+			 "MTOOLS_SKIP_CHECK=1 mdir -i %s@@1M ::EFI/BOOT 2>&1 | grep -q 'BOOTX64  EFI   2000003'", path);
+		assert_int_equal(system(cmd), 0);
+		tu_rmtree(dir);
+		free(dir);
+	}
+	free(esp);
+	free(uki);
+	free(vhd);
+	free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +587,7 @@ int main(void)
 		cmocka_unit_test(parse_too_many_partitions),
 		cmocka_unit_test(write_rejects_bad_input),
 		cmocka_unit_test(deterministic),
+		cmocka_unit_test(whole_image_roundtrip),
 	};
 	return cmocka_run_group_tests_name("gpt", tests, NULL, NULL);
 }
