@@ -1,0 +1,181 @@
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cvmkit/config.h"
+#include "cvmkit/fileio.h"
+#include "cvmkit/ini.h"
+
+#define DEFAULT_MODULES "virtio_blk virtio_scsi virtio_net hv_vmbus hv_storvsc hv_netvsc hv_utils sev-guest tdx-guest"
+
+const struct cvm_conf_key cvm_conf_schema[] = {
+	{ "workload", "binary", false, true, NULL, "host path of the static workload binary to embed" },
+	{ "workload", "path", false, false, NULL, "where the workload lives in the image (default /usr/bin/NAME)" },
+	{ "workload", "arg", true, false, NULL, "one argument (repeat for several)" },
+	{ "workload", "env", true, false, NULL, "one NAME=value environment variable (repeat)" },
+	{ "workload", "uid", false, false, "0", "user id the workload runs as" },
+	{ "workload", "gid", false, false, "0", "group id the workload runs as" },
+	{ "workload", "workdir", false, false, "/", "working directory of the workload" },
+	{ "kernel", "cmdline", false, false, "console=ttyS0 quiet panic=-1", "kernel command line (.cmdline)" },
+	{ "kernel", "modules", false, false, DEFAULT_MODULES, "kernel modules to carry (closure resolved by dracut-install)" },
+	{ "init", "on_exit", false, false, "poweroff", "poweroff or reboot when the workload ends" },
+	{ "init", "report_pcrs", false, false, "yes", "print the measured-boot report line at boot" },
+	{ "init", "dump_eventlog", false, false, "no", "include the whole TCG event log (base64) in it" },
+	{ "image", "esp_size_mib", false, false, "0", "EFI system partition size in MiB (0 = smallest that fits)" },
+	{ "image", "os_name", false, false, "cvmkit", "NAME and ID in the UKI's .osrel" },
+	{ NULL, NULL, false, false, NULL, NULL },
+};
+
+void cvm_conf_init(struct cvm_conf *c) { memset(c, 0, sizeof(*c)); }
+
+void cvm_conf_free(struct cvm_conf *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->e[i].value);
+	c->n = 0;
+}
+
+static const struct cvm_conf_key *lookup2(const char *section, const char *key)
+{
+	for (const struct cvm_conf_key *k = cvm_conf_schema; k->section; k++)
+		if (!strcmp(k->section, section) && !strcmp(k->key, key))
+			return k;
+	return NULL;
+}
+
+const struct cvm_conf_key *cvm_conf_lookup(const char *dotted)
+{
+	char section[64];
+	const char *dot = strchr(dotted, '.');
+
+	if (!dot || (size_t)(dot - dotted) >= sizeof(section))
+		return NULL;
+	memcpy(section, dotted, (size_t)(dot - dotted));
+	section[dot - dotted] = 0;
+	return lookup2(section, dot + 1);
+}
+
+static void drop(struct cvm_conf *c, const struct cvm_conf_key *k, bool only_file)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->e[i].k == k && (!only_file || !c->e[i].from_cli))
+			free(c->e[i].value);
+		else
+			c->e[j++] = c->e[i];
+	}
+	c->n = j;
+}
+
+static int add(struct cvm_conf *c, const struct cvm_conf_key *k, const char *value, bool from_cli)
+{
+	bool cli_seen = false;
+	char *v;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].k == k && c->e[i].from_cli)
+			cli_seen = true;
+	if (from_cli && !cli_seen)
+		drop(c, k, true);
+	if (!k->multi)
+		drop(c, k, false);
+	if (c->n >= CVM_CONF_MAX_ENTRIES)
+		return -E2BIG;
+	v = strdup(value);
+	if (!v)
+		return -ENOMEM;
+	c->e[c->n++] = (struct cvm_conf_entry){ k, v, from_cli };
+	return 0;
+}
+
+struct load_ctx {
+	struct cvm_conf *c;
+	const char *file;
+	char dir[PATH_MAX];
+};
+
+static int on_key(const char *section, const char *key, const char *value, unsigned line, void *userdata)
+{
+	struct load_ctx *l = userdata;
+	const struct cvm_conf_key *k = lookup2(section, key);
+	char resolved[PATH_MAX * 2];
+
+	if (!k) {
+		snprintf(l->c->error, sizeof(l->c->error), "%s:%u: unknown key '%s' in section [%s]", l->file, line, key,
+			 section);
+		return -EINVAL;
+	}
+	if (k->path && value[0] && value[0] != '/') {
+		snprintf(resolved, sizeof(resolved), "%s/%s", l->dir, value);
+		value = resolved;
+	}
+	return add(l->c, k, value, false);
+}
+
+int cvm_conf_load(struct cvm_conf *c, const char *file)
+{
+	struct load_ctx l = { .c = c, .file = file };
+	const char *slash = strrchr(file, '/');
+	uint8_t *buf = NULL;
+	size_t len;
+	unsigned line = 0;
+	int r;
+
+	if (slash)
+		snprintf(l.dir, sizeof(l.dir), "%.*s", (int)(slash - file), file);
+	else
+		strcpy(l.dir, ".");
+	r = cvm_read_file(file, 1 << 20, &buf, &len);
+	if (r < 0) {
+		snprintf(c->error, sizeof(c->error), "%s: %s", file, strerror(-r));
+		goto out;
+	}
+	r = cvm_ini_parse(buf, len, on_key, &l, &line);
+	if (r == -EBADMSG)
+		snprintf(c->error, sizeof(c->error), "%s:%u: malformed line", file, line);
+out:
+	free(buf);
+	return r;
+}
+
+int cvm_conf_set(struct cvm_conf *c, const char *dotted, const char *value)
+{
+	const struct cvm_conf_key *k = cvm_conf_lookup(dotted);
+
+	if (!k) {
+		snprintf(c->error, sizeof(c->error), "unknown configuration key '%s'", dotted);
+		return -EINVAL;
+	}
+	return add(c, k, value, true);
+}
+
+const char *cvm_conf_get(const struct cvm_conf *c, const char *dotted)
+{
+	const struct cvm_conf_key *k = cvm_conf_lookup(dotted);
+
+	if (!k)
+		return NULL;
+	for (size_t i = c->n; i-- > 0;)
+		if (c->e[i].k == k)
+			return c->e[i].value;
+	return k->def;
+}
+
+size_t cvm_conf_get_all(const struct cvm_conf *c, const char *dotted, const char **out, size_t max)
+{
+	const struct cvm_conf_key *k = cvm_conf_lookup(dotted);
+	size_t n = 0;
+
+	if (!k)
+		return 0;
+	for (size_t i = 0; i < c->n; i++)
+		if (c->e[i].k == k) {
+			if (n < max)
+				out[n] = c->e[i].value;
+			n++;
+		}
+	return n;
+}

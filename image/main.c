@@ -1,0 +1,758 @@
+/* cvm-image: assembles the image from its parts.
+ *
+ *   cvm-image build  [--config FILE] [--SECTION-KEY VALUE ...] --init FILE --stub FILE
+ *                    --linux FILE --uname RELEASE [--modules DIR] [--out DIR] [--json]
+ *   cvm-image config [--config FILE] [--SECTION-KEY VALUE ...] [--get SECTION.KEY]
+ *
+ * Exit codes: 0 success, 1 build failure, 2 usage or configuration error.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cvmkit/config.h"
+#include "cvmkit/cpio.h"
+#include "cvmkit/fat.h"
+#include "cvmkit/fileio.h"
+#include "cvmkit/gpt.h"
+#include "cvmkit/hash.h"
+#include "cvmkit/hex.h"
+#include "cvmkit/lz4legacy.h"
+#include "cvmkit/uki.h"
+#include "cvmkit/ukibuild.h"
+#include "cvmkit/vhd.h"
+
+#define PROG "cvm-image"
+#define MIB (1024u * 1024u)
+#define IMG_MAX_INPUT (256u * MIB)
+
+static struct timespec t_start;
+
+static double elapsed(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t_start.tv_sec) + (double)(t.tv_nsec - t_start.tv_nsec) / 1e9;
+}
+
+static void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: [%7.3f s] ", PROG, elapsed());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: fatal: unable to ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return code;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: %s build  [--config FILE] [OPTIONS] --init FILE --stub FILE --linux FILE --uname RELEASE\n"
+		"                        [--modules DIR] [--out DIR] [--json]\n"
+		"       %s config [--config FILE] [OPTIONS] [--get SECTION.KEY]\n"
+		"\n"
+		"Configuration options (each is also a key of the config file; the command line wins):\n",
+		PROG, PROG);
+	for (const struct cvm_conf_key *k = cvm_conf_schema; k->section; k++)
+		fprintf(f, "  --%s-%s VALUE%s\n      %s%s%s\n", k->section, k->key, k->multi ? " (repeatable)" : "",
+			k->help, k->def ? "; default: " : "", k->def ? k->def : "");
+	fprintf(f, "  --set SECTION.KEY=VALUE   the same, by name\n"
+		   "  --workload FILE           short for --workload-binary\n"
+		   "  --cmdline STRING          short for --kernel-cmdline\n"
+		   "\nExit codes: 0 success, 1 build failure, 2 usage or configuration error.\n"
+		   "SOURCE_DATE_EPOCH sets every timestamp in the image (default 0).\n");
+}
+
+/* ------------------------------------------------------------------ staging */
+
+static int mkdirs(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+				return -errno;
+			*p = '/';
+		}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int put_file(const char *root, const char *rel, const uint8_t *data, size_t len, mode_t mode)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	char *slash;
+	int r;
+
+	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	*slash = 0;
+	r = mkdirs(dir, 0755);
+	if (r < 0)
+		return r;
+	return cvm_write_file_atomic(path, data, len, mode);
+}
+
+static int copy_file(const char *src, const char *root, const char *rel, mode_t mode)
+{
+	uint8_t *buf;
+	size_t len;
+	int r = cvm_read_file(src, IMG_MAX_INPUT, &buf, &len);
+
+	if (r < 0)
+		return r;
+	r = put_file(root, rel, buf, len, mode);
+	free(buf);
+	return r;
+}
+
+/* Copies regular files and directories below src into root/rel; anything else
+ * (device nodes, sockets, symlinks) is refused so nothing unexpected ends up
+ * measured. */
+static int copy_tree(const char *src, const char *root, const char *rel)
+{
+	DIR *d = opendir(src);
+	struct dirent *e;
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		char s[PATH_MAX], t[PATH_MAX];
+		struct stat st;
+
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (snprintf(s, sizeof(s), "%s/%s", src, e->d_name) >= (int)sizeof(s) ||
+		    snprintf(t, sizeof(t), "%s/%s", rel, e->d_name) >= (int)sizeof(t)) {
+			r = -ENAMETOOLONG;
+			break;
+		}
+		if (lstat(s, &st) < 0) {
+			r = -errno;
+			break;
+		}
+		if (S_ISDIR(st.st_mode))
+			r = copy_tree(s, root, t);
+		else if (S_ISREG(st.st_mode))
+			r = copy_file(s, root, t, st.st_mode & 0777);
+		else
+			r = -EINVAL;
+		if (r < 0)
+			break;
+	}
+	closedir(d);
+	return r;
+}
+
+static int rm_tree(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+
+	if (!d)
+		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	while ((e = readdir(d))) {
+		char p[PATH_MAX];
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
+		rm_tree(p);
+	}
+	closedir(d);
+	return rmdir(path) < 0 ? -errno : 0;
+}
+
+/* ------------------------------------------------------------------ text builders */
+
+struct text {
+	char *p;
+	size_t len;
+	int err;
+};
+
+static void tprintf(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tprintf(struct text *t, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	if (t->err)
+		return;
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0) {
+		t->err = -ENOMEM;
+		return;
+	}
+	char *np = realloc(t->p, t->len + (size_t)n + 1);
+	if (!np) {
+		free(s);
+		t->err = -ENOMEM;
+		return;
+	}
+	t->p = np;
+	memcpy(t->p + t->len, s, (size_t)n + 1);
+	t->len += (size_t)n;
+	free(s);
+}
+
+static int has_newline(const char *s) { return strchr(s, '\n') || strchr(s, '\r'); }
+
+/* The init's own configuration: the [workload] and [init] keys it acts on. */
+static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struct text *t)
+{
+	const char *vals[64];
+	size_t n;
+
+	tprintf(t, "# generated by cvm-image; measured as part of the initrd\n[workload]\npath = %s\n", wl_path);
+	n = cvm_conf_get_all(c, "workload.arg", vals, 64);
+	if (n > 64)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		if (has_newline(vals[i]))
+			return -EINVAL;
+		tprintf(t, "arg = %s\n", vals[i]);
+	}
+	n = cvm_conf_get_all(c, "workload.env", vals, 64);
+	if (n > 64)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		if (has_newline(vals[i]) || !strchr(vals[i], '='))
+			return -EINVAL;
+		tprintf(t, "env = %s\n", vals[i]);
+	}
+	tprintf(t, "uid = %s\ngid = %s\nworkdir = %s\n", cvm_conf_get(c, "workload.uid"), cvm_conf_get(c, "workload.gid"),
+		cvm_conf_get(c, "workload.workdir"));
+	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\n", cvm_conf_get(c, "init.on_exit"),
+		cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"));
+	return t->err;
+}
+
+/* ------------------------------------------------------------------ options */
+
+enum { OPT_CONFIG = 1000, OPT_SET, OPT_INIT, OPT_STUB, OPT_LINUX, OPT_UNAME, OPT_MODULES, OPT_OUT, OPT_JSON,
+       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_SCHEMA };
+
+struct args {
+	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get;
+	bool json;
+};
+
+/* Options: fixed ones plus one per schema key ("--section-key"). */
+static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
+{
+	static struct option opts[64 + 16];
+	static char names[64][80];
+	struct { const char *name; char *value; } sets[256];
+	size_t n_opts = 0, n_sets = 0;
+	int o, idx, r;
+
+	static const struct option fixed[] = {
+		{ "config", required_argument, NULL, OPT_CONFIG },   { "set", required_argument, NULL, OPT_SET },
+		{ "init", required_argument, NULL, OPT_INIT },       { "stub", required_argument, NULL, OPT_STUB },
+		{ "linux", required_argument, NULL, OPT_LINUX },     { "uname", required_argument, NULL, OPT_UNAME },
+		{ "modules", required_argument, NULL, OPT_MODULES }, { "out", required_argument, NULL, OPT_OUT },
+		{ "json", no_argument, NULL, OPT_JSON },             { "get", required_argument, NULL, OPT_GET },
+		{ "help", no_argument, NULL, OPT_HELP },             { "workload", required_argument, NULL, OPT_WORKLOAD },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+	};
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		opts[n_opts++] = fixed[i];
+	for (size_t i = 0; cvm_conf_schema[i].section; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s-%s", cvm_conf_schema[i].section, cvm_conf_schema[i].key);
+		for (char *p = names[i]; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		opts[n_opts++] = (struct option){ names[i], required_argument, NULL, OPT_SCHEMA + (int)i };
+	}
+	opts[n_opts] = (struct option){ 0 };
+
+	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		const struct cvm_conf_key *k = NULL;
+		char dotted[160];
+		const char *value = optarg;
+
+		switch (o) {
+		case OPT_CONFIG: a->config = optarg; continue;
+		case OPT_INIT: a->init = optarg; continue;
+		case OPT_STUB: a->stub = optarg; continue;
+		case OPT_LINUX: a->linux_ = optarg; continue;
+		case OPT_UNAME: a->uname = optarg; continue;
+		case OPT_MODULES: a->modules = optarg; continue;
+		case OPT_OUT: a->out = optarg; continue;
+		case OPT_JSON: a->json = true; continue;
+		case OPT_GET: a->get = optarg; continue;
+		case 'h':
+		case OPT_HELP: usage(stdout); exit(0);
+		case OPT_WORKLOAD: k = cvm_conf_lookup("workload.binary"); break;
+		case OPT_CMDLINE: k = cvm_conf_lookup("kernel.cmdline"); break;
+		case OPT_SET: {
+			const char *eq = strchr(optarg, '=');
+			if (!eq || (size_t)(eq - optarg) >= sizeof(dotted)) {
+				fprintf(stderr, "%s: fatal: unable to parse --set %s: expected SECTION.KEY=VALUE\n", PROG, optarg);
+				return -EINVAL;
+			}
+			snprintf(dotted, sizeof(dotted), "%.*s", (int)(eq - optarg), optarg);
+			k = cvm_conf_lookup(dotted);
+			if (!k) {
+				fprintf(stderr, "%s: fatal: unable to set %s: no such configuration key\n", PROG, dotted);
+				return -EINVAL;
+			}
+			value = eq + 1;
+			break;
+		}
+		default:
+			if (o >= OPT_SCHEMA && o < OPT_SCHEMA + 64) {
+				k = &cvm_conf_schema[o - OPT_SCHEMA];
+				break;
+			}
+			usage(stderr);
+			return -EINVAL;
+		}
+		if (n_sets >= sizeof(sets) / sizeof(sets[0]))
+			return -E2BIG;
+		snprintf(dotted, sizeof(dotted), "%s.%s", k->section, k->key);
+		sets[n_sets].name = k->section; /* placeholder, replaced below */
+		sets[n_sets].value = NULL;
+		if (asprintf(&sets[n_sets].value, "%s=%s", dotted, value) < 0)
+			return -ENOMEM;
+		n_sets++;
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: fatal: unable to parse arguments: unexpected '%s'\n", PROG, argv[optind]);
+		return -EINVAL;
+	}
+	/* The file first, then the command line, so the command line wins. */
+	if (a->config) {
+		r = cvm_conf_load(c, a->config);
+		if (r < 0) {
+			fprintf(stderr, "%s: fatal: unable to load the configuration: %s\n", PROG, c->error);
+			goto out;
+		}
+	}
+	r = 0;
+	for (size_t i = 0; i < n_sets; i++) {
+		char *eq = strchr(sets[i].value, '=');
+		*eq = 0;
+		if (r == 0) {
+			r = cvm_conf_set(c, sets[i].value, eq + 1);
+			if (r < 0)
+				fprintf(stderr, "%s: fatal: unable to configure: %s\n", PROG, c->error);
+		}
+	}
+out:
+	for (size_t i = 0; i < n_sets; i++)
+		free(sets[i].value);
+	return r;
+}
+
+/* ------------------------------------------------------------------ build */
+
+struct artifact {
+	const char *name;
+	const uint8_t *data;
+	size_t len;
+	const uint8_t *tail; /* written after data (the VHD footer) */
+	size_t tail_len;
+	char sha256[65];
+};
+
+static int write_artifact(const char *out, struct artifact *a)
+{
+	char path[PATH_MAX];
+	uint8_t d[32];
+	struct cvm_hash_ctx h;
+	uint8_t *joined = NULL;
+	const uint8_t *data = a->data;
+	size_t len = a->len;
+	int r;
+
+	if (a->tail_len) {
+		joined = malloc(a->len + a->tail_len);
+		if (!joined)
+			return -ENOMEM;
+		memcpy(joined, a->data, a->len);
+		memcpy(joined + a->len, a->tail, a->tail_len);
+		data = joined;
+		len += a->tail_len;
+	}
+	r = cvm_hash_init(&h, CVM_HASH_SHA256);
+	if (r == 0)
+		r = cvm_hash_update(&h, data, len);
+	if (r == 0)
+		r = cvm_hash_final(&h, d);
+	cvm_hash_free(&h);
+	if (r == 0) {
+		cvm_hex_encode(d, 32, a->sha256);
+		snprintf(path, sizeof(path), "%s/%s", out, a->name);
+		r = cvm_write_file_atomic(path, data, len, 0644);
+	}
+	free(joined);
+	return r;
+}
+
+static int cmd_build(struct args *a, struct cvm_conf *c)
+{
+	const char *binary = cvm_conf_get(c, "workload.binary"), *wl_path = cvm_conf_get(c, "workload.path");
+	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
+	char stage[PATH_MAX] = "", wl_default[PATH_MAX], osrel[512];
+	struct text initconf = { 0 };
+	uint8_t *stub = NULL, *kernel = NULL, *tree = NULL, *console = NULL, *cpio = NULL, *initrd = NULL, *uki = NULL,
+		*esp = NULL, *disk = NULL, seed[32], guid[16];
+	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len;
+	uint8_t footer[CVM_VHD_FOOTER_SIZE];
+	long long epoch = 0;
+	int r, code = 1;
+
+	if (!a->init || !a->stub || !a->linux_ || !a->uname) {
+		fprintf(stderr, "%s: fatal: unable to build: --init, --stub, --linux and --uname are required\n", PROG);
+		return 2;
+	}
+	if (!binary) {
+		fprintf(stderr, "%s: fatal: unable to build: no workload (set [workload] binary or --workload)\n", PROG);
+		return 2;
+	}
+	if (epoch_s && *epoch_s) {
+		char *end;
+		epoch = strtoll(epoch_s, &end, 10);
+		if (*end || epoch < 0 || epoch > 0xffffffffLL)
+			return fail(2, "use SOURCE_DATE_EPOCH=%s: not a Unix time", epoch_s);
+	}
+	if (!wl_path) {
+		const char *base = strrchr(binary, '/');
+		snprintf(wl_default, sizeof(wl_default), "/usr/bin/%s", base ? base + 1 : binary);
+		wl_path = wl_default;
+	}
+	if (wl_path[0] != '/' || strstr(wl_path, "..") || !strcmp(wl_path, "/init"))
+		return fail(2, "place the workload at '%s': need an absolute path other than /init", wl_path);
+	if (has_newline(cvm_conf_get(c, "kernel.cmdline")))
+		return fail(2, "use the kernel command line: it contains a line break");
+
+	r = mkdirs(a->out, 0755);
+	if (r < 0)
+		return fail(1, "create %s: %s", a->out, strerror(-r));
+
+	/* 1. Stage the initramfs tree. */
+	snprintf(stage, sizeof(stage), "%s/.stage.XXXXXX", a->out);
+	if (!mkdtemp(stage)) {
+		stage[0] = 0;
+		fail(1, "create a staging folder in %s: %s", a->out, strerror(errno));
+		goto out;
+	}
+	r = copy_file(a->init, stage, "init", 0755);
+	if (r < 0) {
+		fail(1, "stage the init %s: %s", a->init, strerror(-r));
+		goto out;
+	}
+	r = copy_file(binary, stage, wl_path + 1, 0755);
+	if (r < 0) {
+		fail(1, "stage the workload %s: %s", binary, strerror(-r));
+		goto out;
+	}
+	r = render_init_conf(c, wl_path, &initconf);
+	if (r < 0) {
+		fail(2, "render the init configuration: %s", strerror(-r));
+		code = 2;
+		goto out;
+	}
+	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)initconf.p, initconf.len, 0644);
+	if (r == 0 && a->modules) {
+		char src[PATH_MAX];
+		snprintf(src, sizeof(src), "%s/lib/modules", a->modules);
+		r = copy_tree(src, stage, "lib/modules");
+	}
+	for (const char *const *d = (const char *const[]){ "proc", "sys", "run", "tmp", NULL }; r == 0 && *d; d++) {
+		char p[PATH_MAX];
+		snprintf(p, sizeof(p), "%s/%s", stage, *d);
+		r = mkdirs(p, 0755);
+	}
+	if (r < 0) {
+		fail(1, "stage the initramfs: %s", strerror(-r));
+		goto out;
+	}
+
+	/* 2. Initramfs: a first archive with /dev/console (the kernel opens it for
+	 * PID 1 before any file system is mounted), then the tree. */
+	{
+		struct cvm_cpio w;
+		struct cvm_cpio_entry dev = { .name = "dev", .mode = S_IFDIR | 0755, .nlink = 2, .mtime = (uint32_t)epoch, .ino = 1 };
+		struct cvm_cpio_entry con = { .name = "dev/console", .mode = S_IFCHR | 0600, .nlink = 1, .mtime = (uint32_t)epoch,
+					      .ino = 2, .rdevmajor = 5, .rdevminor = 1 };
+		cvm_cpio_init(&w);
+		r = cvm_cpio_add(&w, &dev);
+		if (r == 0)
+			r = cvm_cpio_add(&w, &con);
+		if (r == 0)
+			r = cvm_cpio_finish(&w, false, &console, &console_len);
+		cvm_cpio_free(&w);
+	}
+	if (r == 0)
+		r = cvm_cpio_from_tree(stage, (uint32_t)epoch, &tree, &tree_len);
+	if (r < 0) {
+		fail(1, "write the initramfs archive: %s", strerror(-r));
+		goto out;
+	}
+	cpio = malloc(console_len + tree_len);
+	if (!cpio) {
+		fail(1, "allocate the initramfs: %s", strerror(ENOMEM));
+		goto out;
+	}
+	memcpy(cpio, console, console_len);
+	memcpy(cpio + console_len, tree, tree_len);
+	r = cvm_lz4_legacy_compress(cpio, console_len + tree_len, &initrd, &initrd_len);
+	if (r < 0) {
+		fail(1, "compress the initramfs: %s", strerror(-r));
+		goto out;
+	}
+	/* The legacy frame has no end mark, and systemd-stub (v257) appends its
+	 * own cpio (/.extra/os-release) after the .initrd: the kernel would try
+	 * to decode that as one more LZ4 block and report "Initramfs unpacking
+	 * failed".  A zero block size is where the kernel's decoder stops. */
+	{
+		uint8_t *t = realloc(initrd, initrd_len + 4);
+		if (!t) {
+			fail(1, "compress the initramfs: %s", strerror(ENOMEM));
+			goto out;
+		}
+		initrd = t;
+		memset(initrd + initrd_len, 0, 4);
+		initrd_len += 4;
+	}
+	progress("initramfs: %zu bytes of cpio, %zu bytes compressed (lz4 legacy)", console_len + tree_len, initrd_len);
+
+	/* 3. The UKI. */
+	r = cvm_read_file(a->stub, IMG_MAX_INPUT, &stub, &stub_len);
+	if (r < 0) {
+		fail(1, "read the stub %s: %s", a->stub, strerror(-r));
+		goto out;
+	}
+	r = cvm_read_file(a->linux_, IMG_MAX_INPUT, &kernel, &kernel_len);
+	if (r < 0) {
+		fail(1, "read the kernel %s: %s", a->linux_, strerror(-r));
+		goto out;
+	}
+	snprintf(osrel, sizeof(osrel), "NAME=\"%s\"\nID=%s\nPRETTY_NAME=\"%s (cvmkit image)\"\n",
+		 cvm_conf_get(c, "image.os_name"), cvm_conf_get(c, "image.os_name"), cvm_conf_get(c, "image.os_name"));
+	{
+		struct cvm_uki_part parts[CVM_UKI_SECTION_MAX] = { 0 };
+		const char *cmdline = cvm_conf_get(c, "kernel.cmdline");
+		parts[CVM_UKI_LINUX] = (struct cvm_uki_part){ kernel, kernel_len };
+		parts[CVM_UKI_OSREL] = (struct cvm_uki_part){ (const uint8_t *)osrel, strlen(osrel) };
+		parts[CVM_UKI_CMDLINE] = (struct cvm_uki_part){ (const uint8_t *)cmdline, strlen(cmdline) };
+		parts[CVM_UKI_INITRD] = (struct cvm_uki_part){ initrd, initrd_len };
+		parts[CVM_UKI_UNAME] = (struct cvm_uki_part){ (const uint8_t *)a->uname, strlen(a->uname) };
+		r = cvm_uki_build(stub, stub_len, parts, &uki, &uki_len);
+	}
+	if (r < 0) {
+		fail(1, "assemble the UKI: %s", strerror(-r));
+		goto out;
+	}
+	progress("uki.efi: %zu bytes", uki_len);
+
+	/* 4. ESP, GPT disk, VHD.  Every identifier derives from the UKI's hash, so
+	 * the same UKI always yields the same disk. */
+	r = cvm_hash(CVM_HASH_SHA256, uki, uki_len, seed);
+	if (r < 0) {
+		fail(1, "hash the UKI: %s", strerror(-r));
+		goto out;
+	}
+	{
+		long esp_mib = strtol(cvm_conf_get(c, "image.esp_size_mib"), NULL, 10);
+		bool fixed = esp_mib > 0;
+		struct cvm_fat_file f = { "EFI/BOOT/BOOTX64.EFI", uki, uki_len };
+		uint8_t vol[16];
+
+		cvm_guid_derive("fat-volume-id", seed, 32, vol);
+		if (!fixed)
+			esp_mib = (long)((uki_len + 256 * 1024 + MIB - 1) / MIB);
+		for (;;) {
+			r = cvm_fat_build((uint64_t)esp_mib * MIB, "ESP", (uint32_t)vol[0] << 24 | (uint32_t)vol[1] << 16 | (uint32_t)vol[2] << 8 | vol[3],
+					  epoch, &f, 1, &esp, &esp_len);
+			if (r != -ENOSPC || fixed || esp_mib > 4096)
+				break;
+			esp_mib++;
+		}
+		if (r < 0) {
+			fail(1, "write the %ld MiB EFI system partition: %s", esp_mib, strerror(-r));
+			goto out;
+		}
+	}
+	/* 1 MiB before the ESP for the protective MBR and primary GPT (and
+	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB. */
+	disk_len = esp_len + 2 * MIB;
+	disk = calloc(1, disk_len);
+	if (!disk) {
+		fail(1, "allocate the disk: %s", strerror(ENOMEM));
+		goto out;
+	}
+	memcpy(disk + MIB, esp, esp_len);
+	{
+		struct cvm_gpt_partition p = { .first_lba = MIB / 512, .last_lba = (MIB + esp_len) / 512 - 1 };
+		memcpy(p.type_guid, CVM_GPT_TYPE_ESP, 16);
+		cvm_guid_derive("esp-partition", seed, 32, p.part_guid);
+		snprintf(p.name, sizeof(p.name), "ESP");
+		cvm_guid_derive("disk", seed, 32, guid);
+		r = cvm_gpt_write(disk, disk_len, guid, &p, 1);
+	}
+	if (r < 0) {
+		fail(1, "write the GPT: %s", strerror(-r));
+		goto out;
+	}
+	cvm_guid_derive("vhd", seed, 32, guid);
+	r = cvm_vhd_footer(disk_len, guid, epoch, footer);
+	if (r < 0) {
+		fail(1, "write the VHD footer: %s", strerror(-r));
+		goto out;
+	}
+	progress("disk: %zu bytes (ESP %zu bytes at 1 MiB)", disk_len, esp_len);
+
+	/* 5. Write the artifacts, each atomically. */
+	{
+		struct artifact arts[] = {
+			{ "uki.efi", uki, uki_len, NULL, 0, "" },
+			{ "disk.raw", disk, disk_len, NULL, 0, "" },
+			{ "disk.vhd", disk, disk_len, footer, sizeof(footer), "" },
+		};
+		for (size_t i = 0; i < sizeof(arts) / sizeof(arts[0]); i++) {
+			r = write_artifact(a->out, &arts[i]);
+			if (r < 0) {
+				fail(1, "write %s/%s: %s", a->out, arts[i].name, strerror(-r));
+				goto out;
+			}
+		}
+		progress("wrote %s", a->out);
+		if (a->json) {
+			printf("{\"artifacts\":[");
+			for (size_t i = 0; i < sizeof(arts) / sizeof(arts[0]); i++)
+				printf("%s{\"name\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}", i ? "," : "", arts[i].name,
+				       arts[i].len + arts[i].tail_len, arts[i].sha256);
+			printf("],\"initramfs\":{\"cpio\":%zu,\"compressed\":%zu},\"seconds\":%.3f}\n", console_len + tree_len,
+			       initrd_len, elapsed());
+		} else {
+			printf("%-10s %12s  %s\n", "artifact", "bytes", "sha256");
+			for (size_t i = 0; i < sizeof(arts) / sizeof(arts[0]); i++)
+				printf("%-10s %12zu  %s\n", arts[i].name, arts[i].len + arts[i].tail_len, arts[i].sha256);
+		}
+	}
+	code = 0;
+out:
+	if (stage[0])
+		rm_tree(stage);
+	free(initconf.p);
+	free(stub);
+	free(kernel);
+	free(tree);
+	free(console);
+	free(cpio);
+	free(initrd);
+	free(uki);
+	free(esp);
+	free(disk);
+	return code;
+}
+
+static int cmd_config(struct args *a, struct cvm_conf *c)
+{
+	if (a->get) {
+		const struct cvm_conf_key *k = cvm_conf_lookup(a->get);
+		const char *vals[256];
+		size_t n;
+
+		if (!k)
+			return fail(2, "get %s: no such configuration key", a->get);
+		if (k->multi) {
+			n = cvm_conf_get_all(c, a->get, vals, 256);
+			for (size_t i = 0; i < n && i < 256; i++)
+				printf("%s\n", vals[i]);
+		} else if (cvm_conf_get(c, a->get)) {
+			printf("%s\n", cvm_conf_get(c, a->get));
+		}
+		return 0;
+	}
+	const char *section = "";
+	for (const struct cvm_conf_key *k = cvm_conf_schema; k->section; k++) {
+		char dotted[160];
+		const char *vals[256];
+		size_t n;
+
+		snprintf(dotted, sizeof(dotted), "%s.%s", k->section, k->key);
+		if (strcmp(section, k->section)) {
+			printf("%s[%s]\n", *section ? "\n" : "", k->section);
+			section = k->section;
+		}
+		if (k->multi) {
+			n = cvm_conf_get_all(c, dotted, vals, 256);
+			for (size_t i = 0; i < n && i < 256; i++)
+				printf("%s = %s\n", k->key, vals[i]);
+		} else if (cvm_conf_get(c, dotted)) {
+			printf("%s = %s\n", k->key, cvm_conf_get(c, dotted));
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static struct cvm_conf conf;
+	struct args a = { .out = "out" };
+	const char *verb;
+	int code;
+
+	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	verb = argv[1];
+	cvm_conf_init(&conf);
+	if (parse_args(argc - 1, argv + 1, &a, &conf) < 0) {
+		cvm_conf_free(&conf);
+		return 2;
+	}
+	if (!strcmp(verb, "build"))
+		code = cmd_build(&a, &conf);
+	else if (!strcmp(verb, "config"))
+		code = cmd_config(&a, &conf);
+	else
+		code = fail(2, "run '%s': unknown verb (try --help)", verb);
+	cvm_conf_free(&conf);
+	return code;
+}
