@@ -39,7 +39,7 @@ MUSL_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 # ---------------------------------------------------------------- modules
 # Every module is a directory of .c files; main.c (if any) is its CLI.
 # A module's library is everything but main.c.
-MODULES  := common image measure attest ovmf
+MODULES  := common image measure attest net ovmf
 lib_srcs  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(B)/host/%.o,$(call lib_srcs,$(1)))
 
@@ -56,24 +56,29 @@ $(B)/host/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CPPFLAGS) $(HOST_CFLAGS) -c -o $@ $<
 
-HOST_ALL_LIBS := $(foreach m,measure attest image ovmf common,$(B)/host/libcvm-$(m).a)
+HOST_ALL_LIBS := $(foreach m,measure attest net image ovmf common,$(B)/host/libcvm-$(m).a)
 
 # CLIs: which module libraries each links (dependencies point one way).
 CLI_image   := image common
 CLI_measure := measure image common
-CLI_attest  := attest common
+CLI_attest  := attest net common
 CLI_ovmf    := ovmf
+# Third-party libraries per CLI: measure never links TLS.
+CLILIBS_image   := -lmbedcrypto -llz4
+CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor
+CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
+CLILIBS_ovmf    := -lmbedcrypto -lcjson
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
 define cli_rule
 $(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
 	@mkdir -p $$(@D)
-	$$(CC) -o $$@ $$^ $$(HOST_LDFLAGS) $$(HOST_LIBS)
+	$$(CC) -o $$@ $$^ $$(HOST_LDFLAGS) $$(CLILIBS_$(1))
 endef
 $(foreach m,image measure attest ovmf,$(eval $(call cli_rule,$(m))))
 
 # ---------------------------------------------------------------- guest (musl, static)
-INIT_SRCS := $(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,common)
+INIT_SRCS := $(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common)
 INIT_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(INIT_SRCS))
 
 $(B)/musl/%.o: %.c
@@ -101,10 +106,11 @@ TEST_LIBS  := $(HOST_LIBS) -lcmocka
 MODLIBS_common  := common
 MODLIBS_image   := image common
 MODLIBS_measure := measure image common
-MODLIBS_attest  := attest common
+MODLIBS_attest  := attest net common
+MODLIBS_net     := net common
 MODLIBS_ovmf    := ovmf common
 test_module = $(firstword $(filter $(1),$(MODULES)) $(foreach m,$(MODULES),$(if $(wildcard $(m)/$(1).c $(m)/$(1)-*.c),$(m))))
-test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure attest image ovmf common),$(B)/host/libcvm-$(l).a)
+test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure attest net image ovmf common),$(B)/host/libcvm-$(l).a)
 
 # Guest-only code under test is compiled for the host as extra objects.
 TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o
