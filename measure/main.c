@@ -16,6 +16,7 @@
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
 #include "cvmkit/pcr.h"
+#include "cvmkit/predict.h"
 
 #define PROG "cvm-measure"
 
@@ -402,6 +403,321 @@ out:
 	return code;
 }
 
+/* -------------------------------------------------------------- predict */
+/* Disk images are read whole; Azure OS disks of cvmkit images are tens of MiB. */
+#define MAX_IMAGE_SIZE ((size_t)4 << 30)
+
+static const char *status_name(enum cvm_predict_status s)
+{
+	switch (s) {
+	case CVM_PREDICT_PREDICTED:
+		return "predicted";
+	case CVM_PREDICT_NEEDS_DISK:
+		return "needs-disk";
+	case CVM_PREDICT_PLATFORM:
+		break;
+	}
+	return "platform-dependent";
+}
+
+static const char *input_name(enum cvm_predict_input in)
+{
+	return in == CVM_PREDICT_INPUT_UKI ? "uki" : in == CVM_PREDICT_INPUT_VHD ? "vhd" : "disk";
+}
+
+/* One sentence for a cvm_predict_image() error. */
+static const char *predict_strerror(int r)
+{
+	switch (r) {
+	case -EBADMSG:
+		return "not a UKI with a systemd-stub .sdmagic, nor a GPT disk or fixed VHD whose ESP holds "
+		       "EFI/BOOT/BOOTX64.EFI (or a malformed PE, GPT, FAT or VHD)";
+	case -EOPNOTSUPP:
+		return "unmodelled input: systemd-stub version outside " "252-257" ", a multi-profile UKI, or a "
+		       "non-ASCII .cmdline (pass --stub-version only if you know the stub behaves like a modelled one)";
+	default:
+		return strerror(-r);
+	}
+}
+
+struct predict_cli {
+	struct cvm_predict_opts opts;
+	bool json;
+};
+
+static int parse_predict_banks(const char *arg, struct cvm_predict_opts *o)
+{
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	o->n_banks = 0;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		enum cvm_hash_alg alg;
+
+		if (cvm_hash_from_name(tok, &alg) < 0 || o->n_banks >= CVM_PREDICT_MAX_BANKS) {
+			r = -EINVAL;
+			break;
+		}
+		for (size_t i = 0; i < o->n_banks; i++)
+			if (o->banks[i] == alg)
+				r = -EINVAL;
+		o->banks[o->n_banks++] = alg;
+	}
+	free(copy);
+	return r;
+}
+
+static int parse_stub_version(const char *arg, unsigned *ret)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end || v == 0 || v > 100000)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+static int parse_failed_boots(const char *arg, unsigned *ret)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+
+	if (end == arg || *end || v > CVM_PREDICT_MAX_FAILED_BOOTS)
+		return -EINVAL;
+	*ret = (unsigned)v;
+	return 0;
+}
+
+/* Reads and predicts PATH; prints the fatal message itself and returns an exit code. */
+static int load_prediction(const char *path, const struct cvm_predict_opts *opts, struct cvm_prediction **ret)
+{
+	struct cvm_prediction *p = calloc(1, sizeof(*p));
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r, code = EXIT_OK;
+
+	if (!p)
+		return fatal(EXIT_DATA, "unable to predict %s: %s", path, strerror(ENOMEM));
+	r = cvm_read_file(path, MAX_IMAGE_SIZE, &buf, &len);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to read %s: %s", path, strerror(-r));
+		goto out;
+	}
+	r = cvm_predict_image(buf, len, opts, p);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to predict %s: %s", path, predict_strerror(r));
+		goto out;
+	}
+	*ret = p;
+	p = NULL;
+out:
+	free(buf);
+	free(p);
+	return code;
+}
+
+static cJSON *prediction_json(const struct cvm_prediction *p)
+{
+	cJSON *root = cJSON_CreateObject(), *stub, *banks, *pcrs;
+	char hex[2 * CVM_HASH_MAX_SIZE + 1], num[8], tbuf[16];
+
+	if (!root)
+		return NULL;
+	if (!cJSON_AddNumberToObject(root, "version", 1) ||
+	    !cJSON_AddStringToObject(root, "input", input_name(p->input)) ||
+	    !(stub = cJSON_AddObjectToObject(root, "stub")) ||
+	    !cJSON_AddNumberToObject(stub, "version", p->stub_version) ||
+	    !cJSON_AddStringToObject(stub, "ident", p->stub_ident) ||
+	    !cJSON_AddBoolToObject(root, "secure_boot", false) ||
+	    !(banks = cJSON_AddArrayToObject(root, "banks")) ||
+	    !(pcrs = cJSON_AddObjectToObject(root, "pcrs")))
+		goto fail;
+	for (size_t b = 0; b < p->n_banks; b++) {
+		cJSON *s = cJSON_CreateString(cvm_hash_name(p->banks[b]));
+		if (!s)
+			goto fail;
+		cJSON_AddItemToArray(banks, s);
+	}
+	for (unsigned i = 0; i < CVM_PCR_COUNT; i++) {
+		const struct cvm_predict_pcr *x = &p->pcr[i];
+		cJSON *o, *values, *events;
+
+		snprintf(num, sizeof(num), "%u", i);
+		if (!(o = cJSON_AddObjectToObject(pcrs, num)) ||
+		    !cJSON_AddStringToObject(o, "name", cvm_pcr_info(i)->name) ||
+		    !cJSON_AddStringToObject(o, "status", status_name(x->status)) ||
+		    !cJSON_AddStringToObject(o, "why", x->why ? x->why : ""))
+			goto fail;
+		if (x->profile && !cJSON_AddStringToObject(o, "profile", x->profile))
+			goto fail;
+		if (x->status != CVM_PREDICT_PREDICTED)
+			continue;
+		if (!(values = cJSON_AddObjectToObject(o, "values")) || !(events = cJSON_AddArrayToObject(o, "events")))
+			goto fail;
+		for (size_t b = 0; b < p->n_banks; b++) {
+			cvm_hex_encode(x->value[b], cvm_hash_size(p->banks[b]), hex);
+			if (!cJSON_AddStringToObject(values, cvm_hash_name(p->banks[b]), hex))
+				goto fail;
+		}
+		for (size_t k = 0; k < x->n_events; k++) {
+			const struct cvm_predict_event *e = &x->events[k];
+			const char *tname;
+			cJSON *eo = cJSON_CreateObject(), *digests;
+
+			if (!eo)
+				goto fail;
+			cJSON_AddItemToArray(events, eo);
+			type_label(e->type, tbuf, &tname);
+			if (!cJSON_AddStringToObject(eo, "type", tname) ||
+			    !cJSON_AddStringToObject(eo, "description", e->desc) ||
+			    !(digests = cJSON_AddObjectToObject(eo, "digests")))
+				goto fail;
+			for (size_t b = 0; b < p->n_banks; b++) {
+				cvm_hex_encode(e->digest[b], cvm_hash_size(p->banks[b]), hex);
+				if (!cJSON_AddStringToObject(digests, cvm_hash_name(p->banks[b]), hex))
+					goto fail;
+			}
+		}
+	}
+	return root;
+fail:
+	cJSON_Delete(root);
+	return NULL;
+}
+
+static void prediction_header(const struct cvm_prediction *p, const char *path)
+{
+	printf("image: %s (%s), systemd-stub %s (modelled as %u), Secure Boot off\n", path, input_name(p->input),
+	       p->stub_ident[0] ? p->stub_ident : "(version given)", p->stub_version);
+}
+
+static void prediction_text(const struct cvm_prediction *p, const bool sel[CVM_PCR_COUNT])
+{
+	char hex[2 * CVM_HASH_MAX_SIZE + 1], tbuf[16];
+	const char *tname;
+
+	for (unsigned i = 0; i < CVM_PCR_COUNT; i++) {
+		const struct cvm_predict_pcr *x = &p->pcr[i];
+
+		if (sel && !sel[i])
+			continue;
+		printf("PCR %u (%s): %s%s%s%s: %s\n", i, cvm_pcr_info(i)->name, status_name(x->status),
+		       x->profile ? " [profile " : "", x->profile ? x->profile : "", x->profile ? "]" : "",
+		       x->why ? x->why : "");
+		if (x->status != CVM_PREDICT_PREDICTED)
+			continue;
+		for (size_t b = 0; b < p->n_banks; b++) {
+			cvm_hex_encode(x->value[b], cvm_hash_size(p->banks[b]), hex);
+			printf("  %-7s %s\n", cvm_hash_name(p->banks[b]), hex);
+		}
+		for (size_t k = 0; k < x->n_events; k++) {
+			type_label(x->events[k].type, tbuf, &tname);
+			printf("  event %zu %s: %s\n", k, tname, x->events[k].desc);
+			for (size_t b = 0; b < p->n_banks; b++) {
+				cvm_hex_encode(x->events[k].digest[b], cvm_hash_size(p->banks[b]), hex);
+				printf("    %-7s %s\n", cvm_hash_name(p->banks[b]), hex);
+			}
+		}
+	}
+}
+
+static int print_json(cJSON *root)
+{
+	char *text = root ? cJSON_Print(root) : NULL;
+
+	if (!text)
+		return -ENOMEM;
+	puts(text);
+	free(text);
+	return 0;
+}
+
+static int finish_stdout(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout))
+		return fatal(EXIT_DATA, "unable to write output: %s", strerror(errno));
+	return code;
+}
+
+static void predict_help(FILE *f)
+{
+	fputs("usage: " PROG " predict IMAGE [--json] [--bank NAME[,NAME...]] [--stub-version N] [--pcrs LIST]\n"
+	      "  Predict the PCRs a boot of IMAGE (a UKI, a raw GPT disk or a fixed VHD) produces.\n"
+	      "  --json            one JSON object (see measure/README.md)\n"
+	      "  --bank NAMES      banks to predict (default sha256,sha384; also sha1, sha512)\n"
+	      "  --stub-version N  model systemd-stub N instead of the version the stub names\n"
+	      "  --failed-boot-options N  boot options the firmware tries before the UKI's (default 0)\n"
+	      "  --pcrs LIST       text output: only these PCRs, e.g. 4,9,11\n", f);
+}
+
+static int verb_predict(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "bank", required_argument, NULL, 'b' },
+		{ "stub-version", required_argument, NULL, 's' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "failed-boot-options", required_argument, NULL, 'f' },
+		{ 0 },
+	};
+	struct cvm_predict_opts opts = { 0 };
+	struct cvm_prediction *p = NULL;
+	bool json = false, sel[CVM_PCR_COUNT] = { false }, any = false;
+	int c, code;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			predict_help(stdout);
+			return EXIT_OK;
+		case 'j':
+			json = true;
+			break;
+		case 'b':
+			if (parse_predict_banks(optarg, &opts) < 0)
+				return usage_error("unable to parse --bank %s: unknown or repeated bank", optarg);
+			break;
+		case 's':
+			if (parse_stub_version(optarg, &opts.stub_version) < 0)
+				return usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
+			break;
+		case 'p':
+			if (parse_pcr_list(optarg, sel) < 0)
+				return usage_error("unable to parse --pcrs %s: expected indices 0-23 like 4,9,11", optarg);
+			any = true;
+			break;
+		case 'f':
+			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
+				return usage_error("unable to parse --failed-boot-options %s: expected 0-%d", optarg,
+						   CVM_PREDICT_MAX_FAILED_BOOTS);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("unable to predict: expected exactly one IMAGE argument");
+	code = load_prediction(argv[optind], &opts, &p);
+	if (code != EXIT_OK)
+		return code;
+	if (json) {
+		cJSON *root = prediction_json(p);
+		if (print_json(root) < 0)
+			code = fatal(EXIT_DATA, "unable to print the prediction: %s", strerror(ENOMEM));
+		cJSON_Delete(root);
+	} else {
+		prediction_header(p, argv[optind]);
+		prediction_text(p, any ? sel : NULL);
+	}
+	free(p);
+	return finish_stdout(code);
+}
+
 /* ----------------------------------------------------------------- verbs */
 
 static const struct verb {
@@ -409,6 +725,7 @@ static const struct verb {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } verbs[] = {
+	{ "predict", verb_predict, "predict the PCRs a boot of an image (UKI, raw disk, VHD) produces" },
 	{ "replay", verb_replay, "replay a TCG event log into PCR values" },
 };
 
