@@ -1,11 +1,16 @@
-/* cvm-attest: offline verification of Azure vTPM evidence.
+/* cvm-attest: Azure vTPM evidence: collect it from a TPM, verify it offline.
  *
  *   cvm-attest verify --tee az-snp-vtpm|az-tdx-vtpm --evidence FILE
  *                     [--report-data HEX] [--init-data-digest HEX]
- *                     [--reference-values FILE] [--json]
+ *                     [--reference-values FILE] [--amd-root FILE] [--json]
+ *   cvm-attest collect [--tpm SPEC] --report-data HEX (--vcek FILE | --td-quote FILE)
+ *                      [--evidence-version 1|2] [--out FILE] [--settle-ms N]
+ *                      [--ak HANDLE] [--no-user-data] [--allow-ak-mismatch]
+ *                      [--td-report-out FILE]
  *
- * Exit status: 0 verified (and affirming, when reference values are given),
- * 1 a check failed or a reference value did not match, 2 usage, 3 I/O. */
+ * Exit status: 0 verified (and affirming, when reference values are given) or
+ * collected, 1 a check failed, a reference value did not match or the TPM
+ * refused, 2 usage, 3 I/O. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -13,10 +18,13 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
+#include <mbedtls/x509_crt.h>
 
+#include "cvmkit/azure.h"
 #include "cvmkit/evidence.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hex.h"
+#include "cvmkit/tpm2.h"
 #include "cvmkit/verify.h"
 
 #define PROG "cvm-attest"
@@ -25,14 +33,26 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: " PROG " verify --tee az-snp-vtpm|az-tdx-vtpm --evidence FILE\n"
 		   "                  [--report-data HEX] [--init-data-digest HEX]\n"
-		   "                  [--reference-values FILE] [--json]\n"
+		   "                  [--reference-values FILE] [--amd-root FILE] [--json]\n"
+		   "       " PROG " collect [--tpm SPEC] --report-data HEX (--vcek FILE | --td-quote FILE)\n"
+		   "                  [--evidence-version 1|2] [--out FILE] [--settle-ms N] [--ak HANDLE]\n"
+		   "                  [--no-user-data] [--allow-ak-mismatch] [--td-report-out FILE]\n"
 		   "\n"
-		   "Performs the checks Trustee's verifier performs on the evidence, prints the\n"
-		   "claims with Trustee's names and encodings and, given RVPS reference values,\n"
-		   "a verdict per claim.\n"
+		   "verify: performs the checks Trustee's verifier performs on the evidence, prints\n"
+		   "the claims with Trustee's names and encodings and, given RVPS reference values,\n"
+		   "a verdict per claim.  --amd-root FILE replaces AMD's compiled-in roots with a PEM\n"
+		   "bundle (ASK then ARK): for tests and private roots only.\n"
 		   "\n"
-		   "Exit status: 0 verified (and affirming), 1 verification or appraisal failed,\n"
-		   "2 usage error, 3 I/O error.\n");
+		   "collect: gathers az-snp-vtpm / az-tdx-vtpm evidence from an Azure vTPM the way\n"
+		   "the guest tooling does (nonce to NV 0x01400002, wait --settle-ms (3000), read the\n"
+		   "HCL report, quote PCRs 0-23 with the AK 0x81000003, read the PCRs) and prints the\n"
+		   "evidence JSON (or writes it to --out).  SPEC: /dev/tpmrm0 (default) or\n"
+		   "tcp:HOST:PORT (swtpm's TCP command port).  --vcek: the VCEK from IMDS (DER, PEM\n"
+		   "or the THIM JSON body); --td-quote: the TD quote from IMDS (raw bytes).\n"
+		   "--ak, --no-user-data and --allow-ak-mismatch exist for tests.\n"
+		   "\n"
+		   "Exit status: 0 verified (and affirming) or collected, 1 verification, appraisal\n"
+		   "or collection failed, 2 usage error, 3 I/O error.\n");
 }
 
 static const char *rv_status_name(enum cvm_rv_status s)
@@ -138,11 +158,12 @@ static int cmd_verify(int argc, char **argv)
 		{ "report-data", required_argument, NULL, 'r' },
 		{ "init-data-digest", required_argument, NULL, 'i' },
 		{ "reference-values", required_argument, NULL, 'v' },
+		{ "amd-root", required_argument, NULL, 'a' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *tee_name = NULL, *evidence = NULL, *rv_path = NULL;
+	const char *tee_name = NULL, *evidence = NULL, *rv_path = NULL, *amd_root = NULL;
 	uint8_t report_data[64], init_digest[32];
 	size_t rd_len = 0, id_len = 0;
 	bool json = false, have_rd = false, have_id = false;
@@ -160,6 +181,7 @@ static int cmd_verify(int argc, char **argv)
 		case 't': tee_name = optarg; break;
 		case 'e': evidence = optarg; break;
 		case 'v': rv_path = optarg; break;
+		case 'a': amd_root = optarg; break;
 		case 'j': json = true; break;
 		case 'r':
 			if (hex_arg("--report-data", optarg, report_data, 1, 64, &rd_len) < 0)
@@ -202,7 +224,19 @@ static int cmd_verify(int argc, char **argv)
 	}
 	if (have_id)
 		vo.init_data_digest = init_digest;
+	if (amd_root) {
+		r = cvm_read_file(amd_root, 1u << 20, &buf, &len);
+		if (r < 0) {
+			fprintf(stderr, PROG ": fatal: unable to read %s: %s\n", amd_root, strerror(-r));
+			ret = 3;
+			goto out;
+		}
+		/* cvm_read_file NUL-terminates: the bundle is a C string. */
+		vo.amd_root_pem = (const char *)buf;
+	}
 	r = cvm_verify_evidence(&ev, &vo, &res);
+	free(buf);
+	buf = NULL;
 	if (r < 0 && r != -EKEYREJECTED) {
 		fprintf(stderr, PROG ": fatal: unable to verify: %s\n", strerror(-r));
 		ret = 3;
@@ -248,6 +282,220 @@ out:
 	return ret;
 }
 
+/* The VCEK as DER from DER, PEM or an IMDS THIM body. */
+static int load_vcek(const char *path, uint8_t **ret_der, size_t *ret_len)
+{
+	mbedtls_x509_crt crt;
+	uint8_t *buf = NULL, *der;
+	size_t len;
+	int r = cvm_read_file(path, 64u << 10, &buf, &len);
+
+	if (r < 0)
+		return r;
+	if (len && buf[0] == '{') {
+		r = cvm_thim_vcek_der(buf, len, ret_der, ret_len);
+		free(buf);
+		return r;
+	}
+	mbedtls_x509_crt_init(&crt);
+	/* PEM parsing wants the terminating NUL in the length. */
+	if (mbedtls_x509_crt_parse(&crt, buf, memmem(buf, len, "-----BEGIN", 10) ? len + 1 : len) != 0) {
+		r = -EBADMSG;
+		goto out;
+	}
+	der = malloc(crt.raw.len);
+	if (!der) {
+		r = -ENOMEM;
+		goto out;
+	}
+	memcpy(der, crt.raw.p, crt.raw.len);
+	*ret_der = der;
+	*ret_len = crt.raw.len;
+	r = 0;
+out:
+	mbedtls_x509_crt_free(&crt);
+	free(buf);
+	return r;
+}
+
+static const char *tpm_error(const struct cvm_tpm2 *t, int r, char *buf, size_t cap)
+{
+	if (t->last_rc != 0 && (r == -EREMOTEIO || r == -ENOENT || r == -EEXIST)) {
+		char rc[160];
+		cvm_tpm2_rc_describe(t->last_rc, rc, sizeof(rc));
+		snprintf(buf, cap, "the TPM answered %s", rc);
+		return buf;
+	}
+	switch (r) {
+	case -ENOENT: return "no HCL report index or AK in this TPM (not an Azure CVM?)";
+	case -EBADMSG: return "the HCL report, its runtime claims or the quote do not check out";
+	case -EKEYREJECTED: return "the AK is not the HCLAkPub of the HCL report";
+	case -EPROTO: return "malformed TPM response";
+	default: return strerror(-r);
+	}
+}
+
+static int cmd_collect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tpm", required_argument, NULL, 't' },
+		{ "report-data", required_argument, NULL, 'r' },
+		{ "vcek", required_argument, NULL, 'v' },
+		{ "td-quote", required_argument, NULL, 'q' },
+		{ "evidence-version", required_argument, NULL, 'V' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "settle-ms", required_argument, NULL, 's' },
+		{ "ak", required_argument, NULL, 'k' },
+		{ "no-user-data", no_argument, NULL, 'n' },
+		{ "allow-ak-mismatch", no_argument, NULL, 'm' },
+		{ "td-report-out", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *spec = "/dev/tpmrm0", *vcek_path = NULL, *tdq_path = NULL, *out_path = NULL, *tdr_path = NULL;
+	struct cvm_azure_collect_opts co = { .settle_ms = 3000 };
+	struct cvm_azure_collected col = { 0 };
+	struct cvm_tpm2 *t = NULL;
+	uint8_t report_data[64], *extra = NULL;
+	size_t rd_len = 0, extra_len = 0;
+	char *json = NULL, *end, why[256];
+	unsigned long v;
+	int c, r, version = 2, ret = 2;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': spec = optarg; break;
+		case 'v': vcek_path = optarg; break;
+		case 'q': tdq_path = optarg; break;
+		case 'o': out_path = optarg; break;
+		case 'T': tdr_path = optarg; break;
+		case 'n': co.skip_user_data = true; break;
+		case 'm': co.allow_ak_mismatch = true; break;
+		case 'r':
+			if (hex_arg("--report-data", optarg, report_data, 1, 64, &rd_len) < 0)
+				return 2;
+			break;
+		case 'V':
+			if (strcmp(optarg, "1") && strcmp(optarg, "2")) {
+				fprintf(stderr, PROG ": fatal: unable to parse --evidence-version: 1 or 2\n");
+				return 2;
+			}
+			version = optarg[0] - '0';
+			break;
+		case 's':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || v > 60000) {
+				fprintf(stderr, PROG ": fatal: unable to parse --settle-ms: 0 to 60000\n");
+				return 2;
+			}
+			co.settle_ms = (unsigned)v;
+			break;
+		case 'k':
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || !*optarg || v == 0 || v > UINT32_MAX) {
+				fprintf(stderr, PROG ": fatal: unable to parse --ak: a TPM handle such as 0x81000003\n");
+				return 2;
+			}
+			co.ak_handle = (uint32_t)v;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc || !rd_len) {
+		fprintf(stderr, PROG ": fatal: unable to collect: --report-data is required, and nothing else\n");
+		return 2;
+	}
+	if (!!vcek_path + !!tdq_path != 1 && !tdr_path) {
+		fprintf(stderr, PROG ": fatal: unable to collect: give exactly one of --vcek (SNP) and --td-quote (TDX)\n");
+		return 2;
+	}
+	co.report_data = report_data;
+	co.report_data_len = rd_len;
+	if (vcek_path || tdq_path) {
+		r = vcek_path ? load_vcek(vcek_path, &extra, &extra_len)
+			      : cvm_read_file(tdq_path, 64u << 10, &extra, &extra_len);
+		if (r < 0) {
+			fprintf(stderr, PROG ": fatal: unable to read %s: %s\n", vcek_path ? vcek_path : tdq_path,
+				r == -EBADMSG ? "not a certificate" : strerror(-r));
+			ret = r == -EBADMSG ? 2 : 3;
+			goto out;
+		}
+	}
+	t = malloc(sizeof(*t));
+	if (!t) {
+		ret = 3;
+		goto out;
+	}
+	r = cvm_tpm2_open(spec, t);
+	if (r < 0) {
+		fprintf(stderr, PROG ": fatal: unable to open the TPM %s: %s\n", spec, strerror(-r));
+		free(t);
+		t = NULL;
+		ret = r == -EINVAL ? 2 : 3;
+		goto out;
+	}
+	r = cvm_azure_collect(t, &co, &col);
+	if (r < 0) {
+		fprintf(stderr, PROG ": fatal: unable to collect evidence from %s: %s\n", spec, tpm_error(t, r, why, sizeof(why)));
+		ret = 1;
+		goto out;
+	}
+	if (!col.ak_matches)
+		fprintf(stderr, PROG ": warning: the AK is not the HCLAkPub of the HCL report; this evidence will not verify\n");
+	if (tdr_path) {
+		const uint8_t *tdr;
+		if (cvm_azure_td_report(&col, &tdr) < 0) {
+			fprintf(stderr, PROG ": fatal: unable to write %s: the HCL report holds no TD report\n", tdr_path);
+			ret = 1;
+			goto out;
+		}
+		r = cvm_write_file_atomic(tdr_path, tdr, 1024, 0644);
+		if (r < 0) {
+			fprintf(stderr, PROG ": fatal: unable to write %s: %s\n", tdr_path, strerror(-r));
+			ret = 3;
+			goto out;
+		}
+		if (!extra) {
+			ret = 0;
+			goto out;
+		}
+	}
+	if ((col.tee == CVM_TEE_AZ_SNP_VTPM) != !!vcek_path) {
+		fprintf(stderr, PROG ": fatal: unable to build evidence: the HCL report is %s, which needs %s\n",
+			cvm_tee_name(col.tee), col.tee == CVM_TEE_AZ_SNP_VTPM ? "--vcek" : "--td-quote");
+		ret = 2;
+		goto out;
+	}
+	r = cvm_azure_evidence_build(&col, version, extra, extra_len, extra, extra_len, &json);
+	if (r < 0) {
+		fprintf(stderr, PROG ": fatal: unable to build evidence: %s\n", strerror(-r));
+		ret = 1;
+		goto out;
+	}
+	if (out_path)
+		r = cvm_write_file_atomic(out_path, json, strlen(json), 0644);
+	else
+		r = printf("%s\n", json) < 0 ? -EIO : 0;
+	if (r < 0) {
+		fprintf(stderr, PROG ": fatal: unable to write %s: %s\n", out_path ? out_path : "the evidence", strerror(-r));
+		ret = 3;
+		goto out;
+	}
+	ret = 0;
+out:
+	if (t) {
+		cvm_tpm2_close(t);
+		free(t);
+	}
+	cvm_azure_collected_free(&col);
+	free(json);
+	free(extra);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -260,6 +508,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "verify") == 0)
 		return cmd_verify(argc - 1, argv + 1);
+	if (strcmp(argv[1], "collect") == 0)
+		return cmd_collect(argc - 1, argv + 1);
 	fprintf(stderr, PROG ": fatal: unable to run: unknown verb \"%s\" (try --help)\n", argv[1]);
 	return 2;
 }

@@ -16,6 +16,7 @@
 #include "cvmkit/tpmquote.h"
 #include "cvmkit/verify.h"
 #include "b64.h"
+#include "crypto.h"
 
 static const char *const check_names[CVM_CHECK_MAX] = {
 	[CVM_CHECK_TPM_QUOTE_FORMAT] = "tpm-quote-format",
@@ -318,7 +319,40 @@ static void vtpm_checks(const struct cvm_evidence *ev, const struct cvm_verify_o
 	}
 }
 
-static void snp_checks(const struct cvm_evidence *ev, const struct cvm_snp_report *s, struct cvm_verify_result *res)
+/* VCEK -> ASK -> ARK against a caller-supplied bundle (ASK, then ARK), with
+ * the same links and step names as cvm_amd_verify_vcek_chain(). */
+static int amd_chain_custom(const uint8_t *der, size_t len, const char *pem, const char **ret_step)
+{
+	mbedtls_x509_crt roots, vcek;
+	const char *step = NULL;
+	int r = -EINVAL;
+
+	mbedtls_x509_crt_init(&roots);
+	mbedtls_x509_crt_init(&vcek);
+	if (mbedtls_x509_crt_parse(&roots, (const unsigned char *)pem, strlen(pem) + 1) != 0 || !roots.next)
+		goto out;
+	r = -EBADMSG;
+	if (mbedtls_x509_crt_parse_der(&vcek, der, len) != 0)
+		goto out;
+	r = -EKEYREJECTED;
+	if (cvm_x509_signed_by(roots.next, roots.next) < 0)
+		step = "ark-self-signature";
+	else if (cvm_x509_signed_by(&roots, roots.next) < 0)
+		step = "ask-signed-by-ark";
+	else if (cvm_x509_signed_by(&vcek, &roots) < 0)
+		step = "vcek-signed-by-ask";
+	else
+		r = 0;
+out:
+	if (r == -EKEYREJECTED && ret_step)
+		*ret_step = step;
+	mbedtls_x509_crt_free(&roots);
+	mbedtls_x509_crt_free(&vcek);
+	return r;
+}
+
+static void snp_checks(const struct cvm_evidence *ev, const struct cvm_verify_opts *o, const struct cvm_snp_report *s,
+		       struct cvm_verify_result *res)
 {
 	enum cvm_amd_gen gen;
 	struct cvm_vcek_info vi;
@@ -332,9 +366,13 @@ static void snp_checks(const struct cvm_evidence *ev, const struct cvm_snp_repor
 		set(res, CVM_CHECK_AMD_CHAIN, CVM_CHECK_FAILED, "SNP report CPUID family 0x%02x model 0x%02x: unknown AMD generation",
 		    s->cpuid_fam_id, s->cpuid_mod_id);
 	} else {
-		r = cvm_amd_verify_vcek_chain(ev->vcek, ev->vcek_len, gen, &step);
+		r = o->amd_root_pem ? amd_chain_custom(ev->vcek, ev->vcek_len, o->amd_root_pem, &step)
+				    : cvm_amd_verify_vcek_chain(ev->vcek, ev->vcek_len, gen, &step);
 		if (r == 0)
-			set(res, CVM_CHECK_AMD_CHAIN, CVM_CHECK_OK, "%s", cvm_amd_gen_name(gen));
+			set(res, CVM_CHECK_AMD_CHAIN, CVM_CHECK_OK, "%s%s", cvm_amd_gen_name(gen),
+			    o->amd_root_pem ? " (caller-supplied root, not AMD's)" : "");
+		else if (r == -EINVAL)
+			set(res, CVM_CHECK_AMD_CHAIN, CVM_CHECK_FAILED, "caller-supplied AMD root: not a PEM bundle of ASK and ARK");
 		else if (r == -EKEYREJECTED)
 			set(res, CVM_CHECK_AMD_CHAIN, CVM_CHECK_FAILED, "%s chain: %s failed", cvm_amd_gen_name(gen), step);
 		else
@@ -530,7 +568,7 @@ int cvm_verify_evidence(const struct cvm_evidence *ev, const struct cvm_verify_o
 
 	vtpm_checks(ev, o, &a, &h, rc, res);
 	if (snp)
-		snp_checks(ev, s, res);
+		snp_checks(ev, o, s, res);
 	else
 		tdx_checks(o, q, &h, res);
 	r = finish_claims(ev, &a, snp ? snp_claims(s) : tdx_claims(q), res);

@@ -62,6 +62,10 @@ struct cvm_verify_opts {
 	size_t report_data_len;     /* at most 64 */
 	const uint8_t *init_data_digest; /* 32 bytes, or NULL to skip */
 	const char *intel_root_pem; /* NULL: the compiled-in Intel SGX Root CA */
+	/* NULL: the compiled-in AMD bundle of the report's generation.  Otherwise
+	 * a PEM bundle, ASK then ARK, used instead for every generation: for
+	 * tests (the simulated vTPM's chain) and private roots only. */
+	const char *amd_root_pem;
 };
 
 struct cvm_verify_result {

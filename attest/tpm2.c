@@ -1,0 +1,976 @@
+/* TPM 2.0 commands for Azure vTPM evidence, marshalled by hand (Part 3
+ * command layouts).  Responses come from a device or a socket we do not
+ * control, so every field is read through struct rd, which latches an error
+ * instead of reading past the received bytes, and every parser must consume
+ * its parameter area exactly. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "cvmkit/bytes.h"
+#include "cvmkit/tpm2.h"
+
+#define ST_NO_SESSIONS 0x8001
+#define ST_SESSIONS 0x8002
+#define HDR 10
+
+#define CC_NV_UNDEFINE_SPACE 0x122
+#define CC_NV_DEFINE_SPACE 0x12A
+#define CC_NV_WRITE 0x137
+#define CC_NV_READ 0x14E
+#define CC_QUOTE 0x158
+#define CC_NV_READ_PUBLIC 0x169
+#define CC_READ_PUBLIC 0x173
+#define CC_GET_CAPABILITY 0x17A
+#define CC_GET_RANDOM 0x17B
+#define CC_PCR_READ 0x17E
+
+#define CAP_TPM_PROPERTIES 6
+#define NV_CHUNK_FALLBACK 512
+#define PCR_READ_ATTEMPTS 3
+
+/* ---------------------------------------------------------------- marshalling */
+
+struct wr {
+	uint8_t *p;
+	size_t len, cap;
+	int err;
+};
+
+static void w_bytes(struct wr *w, const void *b, size_t n)
+{
+	if (w->err || n > w->cap - w->len) {
+		w->err = -E2BIG;
+		return;
+	}
+	if (n)
+		memcpy(w->p + w->len, b, n);
+	w->len += n;
+}
+
+static void w_u8(struct wr *w, uint8_t v) { w_bytes(w, &v, 1); }
+static void w_u16(struct wr *w, uint16_t v)
+{
+	uint8_t b[2];
+	cvm_put_be16(b, v);
+	w_bytes(w, b, 2);
+}
+static void w_u32(struct wr *w, uint32_t v)
+{
+	uint8_t b[4];
+	cvm_put_be32(b, v);
+	w_bytes(w, b, 4);
+}
+static void w_tpm2b(struct wr *w, const uint8_t *b, size_t n)
+{
+	if (n > UINT16_MAX) {
+		w->err = -E2BIG;
+		return;
+	}
+	w_u16(w, (uint16_t)n);
+	w_bytes(w, b, n);
+}
+
+/* An empty-password session (TPM_RS_PW): the only authorization we use. */
+static void w_pw_auth(struct wr *w)
+{
+	w_u32(w, 9);
+	w_u32(w, CVM_TPM2_RS_PW);
+	w_u16(w, 0); /* nonceCaller */
+	w_u8(w, 0);  /* sessionAttributes */
+	w_u16(w, 0); /* hmac = empty password */
+}
+
+static void w_begin(struct wr *w, struct cvm_tpm2 *t, bool sessions, uint32_t cc)
+{
+	*w = (struct wr){ .p = t->cmd, .cap = sizeof(t->cmd) };
+	w_u16(w, sessions ? ST_SESSIONS : ST_NO_SESSIONS);
+	w_u32(w, 0); /* patched by execute() */
+	w_u32(w, cc);
+}
+
+struct rd {
+	const uint8_t *p;
+	size_t len, off;
+	bool err;
+};
+
+static bool r_need(struct rd *r, size_t n)
+{
+	if (r->err || n > r->len - r->off) {
+		r->err = true;
+		return false;
+	}
+	return true;
+}
+static uint8_t r_u8(struct rd *r) { return r_need(r, 1) ? r->p[r->off++] : 0; }
+static uint16_t r_u16(struct rd *r)
+{
+	uint16_t v = 0;
+	if (r_need(r, 2)) {
+		v = cvm_be16(r->p + r->off);
+		r->off += 2;
+	}
+	return v;
+}
+static uint32_t r_u32(struct rd *r)
+{
+	uint32_t v = 0;
+	if (r_need(r, 4)) {
+		v = cvm_be32(r->p + r->off);
+		r->off += 4;
+	}
+	return v;
+}
+/* A TPM2B of at most max bytes: returns a pointer into the response (NULL on
+ * error) and its size. */
+static const uint8_t *r_tpm2b(struct rd *r, size_t max, size_t *ret_len)
+{
+	uint16_t n = r_u16(r);
+	const uint8_t *p;
+
+	*ret_len = 0;
+	if (r->err || n > max || !r_need(r, n)) {
+		r->err = true;
+		return NULL;
+	}
+	p = r->p + r->off;
+	r->off += n;
+	*ret_len = n;
+	return p;
+}
+static void r_copy2b(struct rd *r, uint8_t *out, size_t max, size_t *ret_len)
+{
+	size_t n;
+	const uint8_t *p = r_tpm2b(r, max, &n);
+
+	if (p && n)
+		memcpy(out, p, n);
+	*ret_len = n;
+}
+/* A sub-reader over the next n bytes (a TPM2B's contents). */
+static struct rd r_sub(struct rd *r, size_t n)
+{
+	struct rd s = { .err = true };
+
+	if (r_need(r, n)) {
+		s = (struct rd){ .p = r->p + r->off, .len = n };
+		r->off += n;
+	}
+	return s;
+}
+static bool r_done(const struct rd *r) { return !r->err && r->off == r->len; }
+
+static size_t digest_size(uint16_t alg)
+{
+	switch (alg) {
+	case CVM_TPM2_ALG_SHA1: return 20;
+	case CVM_TPM2_ALG_SHA256: return 32;
+	case CVM_TPM2_ALG_SHA384: return 48;
+	case CVM_TPM2_ALG_SHA512: return 64;
+	default: return 0;
+	}
+}
+
+/* ---------------------------------------------------------------- response codes */
+
+#define RC_FMT1 0x080u
+#define RC_VER1 0x100u
+#define RC_WARN 0x900u
+#define RC_HANDLE (RC_FMT1 + 0x00B)
+#define RC_NV_DEFINED (RC_VER1 + 0x04C)
+
+struct rc_name {
+	uint16_t code;
+	const char *name, *text;
+};
+
+static const struct rc_name rc_fmt1[] = {
+	{ 0x001, "TPM_RC_ASYMMETRIC", "asymmetric algorithm not supported or not correct" },
+	{ 0x002, "TPM_RC_ATTRIBUTES", "inconsistent attributes" },
+	{ 0x003, "TPM_RC_HASH", "hash algorithm not supported or not appropriate" },
+	{ 0x004, "TPM_RC_VALUE", "value is out of range or is not correct for the context" },
+	{ 0x005, "TPM_RC_HIERARCHY", "hierarchy is not enabled or is not correct for the use" },
+	{ 0x007, "TPM_RC_KEY_SIZE", "key size is not supported" },
+	{ 0x008, "TPM_RC_MGF", "mask generation function not supported" },
+	{ 0x009, "TPM_RC_MODE", "mode of operation not supported" },
+	{ 0x00A, "TPM_RC_TYPE", "the type of the value is not appropriate for the use" },
+	{ 0x00B, "TPM_RC_HANDLE", "the handle is not correct for the use" },
+	{ 0x00C, "TPM_RC_KDF", "unsupported key derivation function or function not appropriate for use" },
+	{ 0x00D, "TPM_RC_RANGE", "value was out of allowed range" },
+	{ 0x00E, "TPM_RC_AUTH_FAIL", "the authorization HMAC check failed and DA counter incremented" },
+	{ 0x00F, "TPM_RC_NONCE", "invalid nonce size or nonce value mismatch" },
+	{ 0x010, "TPM_RC_PP", "authorization requires assertion of PP" },
+	{ 0x012, "TPM_RC_SCHEME", "unsupported or incompatible scheme" },
+	{ 0x015, "TPM_RC_SIZE", "structure is the wrong size" },
+	{ 0x016, "TPM_RC_SYMMETRIC", "unsupported symmetric algorithm or key size, or not appropriate for instance" },
+	{ 0x017, "TPM_RC_TAG", "incorrect structure tag" },
+	{ 0x018, "TPM_RC_SELECTOR", "union selector is incorrect" },
+	{ 0x01A, "TPM_RC_INSUFFICIENT", "the TPM was unable to unmarshal a value because there were not enough octets" },
+	{ 0x01B, "TPM_RC_SIGNATURE", "the signature is not valid" },
+	{ 0x01C, "TPM_RC_KEY", "key fields are not compatible with the selected use" },
+	{ 0x01D, "TPM_RC_POLICY_FAIL", "a policy check failed" },
+	{ 0x01F, "TPM_RC_INTEGRITY", "integrity check failed" },
+	{ 0x020, "TPM_RC_TICKET", "invalid ticket" },
+	{ 0x021, "TPM_RC_RESERVED_BITS", "reserved bits not set to zero as required" },
+	{ 0x022, "TPM_RC_BAD_AUTH", "authorization failure without DA implications" },
+	{ 0x023, "TPM_RC_EXPIRED", "the policy has expired" },
+	{ 0x024, "TPM_RC_POLICY_CC", "the commandCode in the policy is not the commandCode of the command" },
+	{ 0x025, "TPM_RC_BINDING", "public and sensitive portions of an object are not cryptographically bound" },
+	{ 0x026, "TPM_RC_CURVE", "curve not supported" },
+	{ 0x027, "TPM_RC_ECC_POINT", "point is not on the required curve" },
+};
+
+static const struct rc_name rc_ver1[] = {
+	{ 0x000, "TPM_RC_INITIALIZE", "TPM not initialized by TPM2_Startup or already initialized" },
+	{ 0x001, "TPM_RC_FAILURE", "commands not being accepted because of a TPM failure" },
+	{ 0x003, "TPM_RC_SEQUENCE", "improper use of a sequence handle" },
+	{ 0x00B, "TPM_RC_PRIVATE", "not currently used" },
+	{ 0x019, "TPM_RC_HMAC", "not currently used" },
+	{ 0x020, "TPM_RC_DISABLED", "the command is disabled" },
+	{ 0x021, "TPM_RC_EXCLUSIVE", "command failed because audit sequence required exclusivity" },
+	{ 0x024, "TPM_RC_AUTH_TYPE", "authorization handle is not correct for command" },
+	{ 0x025, "TPM_RC_AUTH_MISSING", "command requires an authorization session for handle and it is not present" },
+	{ 0x026, "TPM_RC_POLICY", "policy failure in math operation or an invalid authPolicy value" },
+	{ 0x027, "TPM_RC_PCR", "PCR check fail" },
+	{ 0x028, "TPM_RC_PCR_CHANGED", "PCR have changed since checked" },
+	{ 0x02D, "TPM_RC_UPGRADE", "the TPM is in field upgrade mode" },
+	{ 0x02E, "TPM_RC_TOO_MANY_CONTEXTS", "context ID counter is at maximum" },
+	{ 0x02F, "TPM_RC_AUTH_UNAVAILABLE", "authValue or authPolicy is not available for selected entity" },
+	{ 0x030, "TPM_RC_REBOOT", "a _TPM_Init and Startup(CLEAR) is required before the TPM can resume operation" },
+	{ 0x031, "TPM_RC_UNBALANCED", "the protection algorithms (hash and symmetric) are not reasonably balanced" },
+	{ 0x042, "TPM_RC_COMMAND_SIZE", "command commandSize value is inconsistent with contents of the command buffer" },
+	{ 0x043, "TPM_RC_COMMAND_CODE", "command code not supported" },
+	{ 0x044, "TPM_RC_AUTHSIZE", "the value of authorizationSize is out of range" },
+	{ 0x045, "TPM_RC_AUTH_CONTEXT", "use of an authorization session with a context command" },
+	{ 0x046, "TPM_RC_NV_RANGE", "NV offset+size is out of range" },
+	{ 0x047, "TPM_RC_NV_SIZE", "requested allocation size is larger than allowed" },
+	{ 0x048, "TPM_RC_NV_LOCKED", "NV access locked" },
+	{ 0x049, "TPM_RC_NV_AUTHORIZATION", "NV access authorization fails in command actions" },
+	{ 0x04A, "TPM_RC_NV_UNINITIALIZED", "an NV Index is used before being initialized" },
+	{ 0x04B, "TPM_RC_NV_SPACE", "insufficient space for NV allocation" },
+	{ 0x04C, "TPM_RC_NV_DEFINED", "NV Index or persistent object already defined" },
+	{ 0x050, "TPM_RC_BAD_CONTEXT", "context in TPM2_ContextLoad() is not valid" },
+	{ 0x051, "TPM_RC_CPHASH", "cpHash value already set or not correct for use" },
+	{ 0x052, "TPM_RC_PARENT", "handle for parent is not a valid parent" },
+	{ 0x053, "TPM_RC_NEEDS_TEST", "some function needs testing" },
+	{ 0x054, "TPM_RC_NO_RESULT", "internal function cannot process a request due to an unspecified problem" },
+	{ 0x055, "TPM_RC_SENSITIVE", "the sensitive area did not unmarshal correctly after decryption" },
+};
+
+static const struct rc_name rc_warn[] = {
+	{ 0x001, "TPM_RC_CONTEXT_GAP", "gap for context ID is too large" },
+	{ 0x002, "TPM_RC_OBJECT_MEMORY", "out of memory for object contexts" },
+	{ 0x003, "TPM_RC_SESSION_MEMORY", "out of memory for session contexts" },
+	{ 0x004, "TPM_RC_MEMORY", "out of shared object/session memory or need space for internal operations" },
+	{ 0x005, "TPM_RC_SESSION_HANDLES", "out of session handles" },
+	{ 0x006, "TPM_RC_OBJECT_HANDLES", "out of object handles" },
+	{ 0x007, "TPM_RC_LOCALITY", "bad locality" },
+	{ 0x008, "TPM_RC_YIELDED", "the TPM has suspended operation on the command" },
+	{ 0x009, "TPM_RC_CANCELED", "the command was canceled" },
+	{ 0x00A, "TPM_RC_TESTING", "TPM is performing self-tests" },
+	{ 0x020, "TPM_RC_NV_RATE", "the TPM is rate-limiting accesses to prevent wearout of NV" },
+	{ 0x021, "TPM_RC_LOCKOUT", "authorizations for objects subject to DA protection are not allowed at this time" },
+	{ 0x022, "TPM_RC_RETRY", "the TPM was not able to start the command" },
+	{ 0x023, "TPM_RC_NV_UNAVAILABLE", "the command may require writing of NV and NV is not current accessible" },
+};
+
+static const struct rc_name *rc_find(const struct rc_name *tbl, size_t n, unsigned code)
+{
+	for (size_t i = 0; i < n; i++)
+		if (tbl[i].code == code)
+			return &tbl[i];
+	return NULL;
+}
+
+void cvm_tpm2_rc_describe(uint32_t rc, char *out, size_t cap)
+{
+	const struct rc_name *e = NULL;
+	char where[32] = "";
+
+	if (!cap)
+		return;
+	if (rc == 0) {
+		snprintf(out, cap, "TPM_RC_SUCCESS");
+		return;
+	}
+	/* Bits above 11 are not set by a TPM (a TSS puts its layer there). */
+	if (rc & 0xFFFFF000u) {
+		snprintf(out, cap, "response code 0x%08x (not a TPM 2.0 code)", rc);
+		return;
+	}
+	if (rc & RC_FMT1) {
+		unsigned n = (rc >> 8) & 0xF;
+
+		e = rc_find(rc_fmt1, sizeof(rc_fmt1) / sizeof(rc_fmt1[0]), rc & 0x3F);
+		if (rc & 0x40)
+			snprintf(where, sizeof(where), " (parameter %u)", n);
+		else if (n & 8)
+			snprintf(where, sizeof(where), " (session %u)", n & 7);
+		else if (n)
+			snprintf(where, sizeof(where), " (handle %u)", n);
+	} else if ((rc & RC_VER1) == 0) {
+		snprintf(out, cap, "response code 0x%03x (TPM 1.2 format)", rc);
+		return;
+	} else if (rc & 0x400) {
+		snprintf(out, cap, "response code 0x%03x (vendor defined)", rc);
+		return;
+	} else if (rc & 0x800) {
+		e = rc_find(rc_warn, sizeof(rc_warn) / sizeof(rc_warn[0]), rc & 0x7F);
+		if (!e && (rc & 0x7F) >= 0x10 && (rc & 0x7F) <= 0x1E && (rc & 0x7F) != 0x17) {
+			unsigned x = rc & 0x7F;
+			snprintf(out, cap, "TPM_RC_REFERENCE_%c%u: the %s referenced is not loaded",
+				 x < 0x18 ? 'H' : 'S', x & 7, x < 0x18 ? "handle" : "session");
+			return;
+		}
+	} else {
+		e = rc_find(rc_ver1, sizeof(rc_ver1) / sizeof(rc_ver1[0]), rc & 0x7F);
+	}
+	if (e)
+		snprintf(out, cap, "%s%s: %s", e->name, where, e->text);
+	else
+		snprintf(out, cap, "response code 0x%03x (unknown)%s", rc, where);
+}
+
+/* ---------------------------------------------------------------- transports */
+
+static int io_read_full(int fd, uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t k = read(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+		if (k == 0)
+			return -ECONNRESET;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static int io_write_full(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return -errno;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* The kernel's character device takes one whole command per write() and
+ * returns one whole response per read(). */
+static int dev_transact(void *userdata, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size_t cap)
+{
+	struct cvm_tpm2 *t = userdata;
+	ssize_t k;
+	int r = io_write_full(t->fd, cmd, cmd_len);
+
+	if (r < 0)
+		return r;
+	do
+		k = read(t->fd, resp, cap);
+	while (k < 0 && errno == EINTR);
+	if (k < 0)
+		return -errno;
+	return (int)k;
+}
+
+/* swtpm's TCP server is a byte stream: the response size comes from its
+ * header. */
+static int tcp_transact(void *userdata, const uint8_t *cmd, size_t cmd_len, uint8_t *resp, size_t cap)
+{
+	struct cvm_tpm2 *t = userdata;
+	uint32_t size;
+	int r = io_write_full(t->fd, cmd, cmd_len);
+
+	if (r < 0)
+		return r;
+	r = io_read_full(t->fd, resp, HDR);
+	if (r < 0)
+		return r;
+	size = cvm_be32(resp + 2);
+	if (size < HDR || size > cap)
+		return -EPROTO;
+	r = io_read_full(t->fd, resp + HDR, size - HDR);
+	if (r < 0)
+		return r;
+	return (int)size;
+}
+
+static int open_tcp(const char *hostport, int *ret_fd)
+{
+	char host[64];
+	const char *colon = strrchr(hostport, ':');
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai = NULL;
+	struct timeval tv = { .tv_sec = 120 };
+	size_t hl;
+	int fd = -1, r;
+
+	if (!colon || colon == hostport || !colon[1])
+		return -EINVAL;
+	hl = (size_t)(colon - hostport);
+	if (hostport[0] == '[' && hl >= 2 && hostport[hl - 1] == ']') {
+		hostport++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, hostport, hl);
+	host[hl] = 0;
+	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
+		return -EINVAL;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	/* A simulator that stops answering must not hang the caller forever. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		r = -errno;
+		goto out;
+	}
+	*ret_fd = fd;
+	fd = -1;
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return r;
+}
+
+int cvm_tpm2_open(const char *spec, struct cvm_tpm2 *ret)
+{
+	int fd = -1, r;
+	bool tcp = false;
+
+	if (!spec || !*spec)
+		return -EINVAL;
+	if (strncmp(spec, "tcp:", 4) == 0) {
+		r = open_tcp(spec + 4, &fd);
+		if (r < 0)
+			return r;
+		tcp = true;
+	} else {
+		if (strncmp(spec, "device:", 7) == 0)
+			spec += 7;
+		if (!*spec)
+			return -EINVAL;
+		fd = open(spec, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+	}
+	memset(ret, 0, sizeof(*ret));
+	ret->fd = fd;
+	ret->transact = tcp ? tcp_transact : dev_transact;
+	ret->userdata = ret;
+	return 0;
+}
+
+void cvm_tpm2_open_custom(cvm_tpm2_transact_fn fn, void *userdata, struct cvm_tpm2 *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->fd = -1;
+	ret->transact = fn;
+	ret->userdata = userdata;
+}
+
+void cvm_tpm2_close(struct cvm_tpm2 *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	t->transact = NULL;
+}
+
+/* ---------------------------------------------------------------- execution */
+
+/* Sends the command in t->cmd (w->len bytes) and checks the response frame.
+ * On success *params covers the response parameters (after nhandles handles
+ * and, for a session command, the parameterSize), and the password-session
+ * response area has been checked. */
+static int execute(struct cvm_tpm2 *t, struct wr *w, bool sessions, size_t nhandles, struct rd *params)
+{
+	struct rd r;
+	uint16_t tag;
+	uint32_t size, rc;
+	int n;
+
+	if (w->err)
+		return w->err;
+	if (!t->transact)
+		return -EBADF;
+	cvm_put_be32(t->cmd + 2, (uint32_t)w->len);
+	n = t->transact(t->userdata, t->cmd, w->len, t->resp, sizeof(t->resp));
+	if (n < 0)
+		return n;
+	if ((size_t)n < HDR || (size_t)n > sizeof(t->resp))
+		return -EPROTO;
+	r = (struct rd){ .p = t->resp, .len = (size_t)n };
+	tag = r_u16(&r);
+	size = r_u32(&r);
+	rc = r_u32(&r);
+	if (size != (uint32_t)n || (tag != ST_NO_SESSIONS && tag != ST_SESSIONS))
+		return -EPROTO;
+	t->last_rc = rc;
+	if (rc != 0) {
+		if ((rc & (RC_FMT1 | 0x3F)) == RC_HANDLE)
+			return -ENOENT;
+		if ((rc & 0xFFF) == RC_NV_DEFINED)
+			return -EEXIST;
+		return -EREMOTEIO;
+	}
+	if (tag != (sessions ? ST_SESSIONS : ST_NO_SESSIONS))
+		return -EPROTO;
+	for (size_t i = 0; i < nhandles; i++)
+		(void)r_u32(&r);
+	if (sessions) {
+		uint32_t psize = r_u32(&r);
+		size_t nl, hl;
+
+		*params = r_sub(&r, psize);
+		/* One TPMS_AUTH_RESPONSE for the password session: empty nonce
+		 * and hmac. */
+		(void)r_tpm2b(&r, 64, &nl);
+		(void)r_u8(&r);
+		(void)r_tpm2b(&r, 64, &hl);
+		if (!r_done(&r) || nl || hl)
+			return -EPROTO;
+	} else {
+		*params = r_sub(&r, r.len - r.off);
+	}
+	if (r.err || params->err)
+		return -EPROTO;
+	return 0;
+}
+
+int cvm_tpm2_get_random(struct cvm_tpm2 *t, uint8_t *out, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		struct wr w;
+		struct rd p;
+		size_t want = len - done < 32 ? len - done : 32, n;
+		const uint8_t *b;
+		int r;
+
+		w_begin(&w, t, false, CC_GET_RANDOM);
+		w_u16(&w, (uint16_t)want);
+		r = execute(t, &w, false, 0, &p);
+		if (r < 0)
+			return r;
+		b = r_tpm2b(&p, want, &n);
+		if (!b || !r_done(&p) || n == 0)
+			return -EPROTO;
+		memcpy(out + done, b, n);
+		done += n;
+	}
+	return 0;
+}
+
+int cvm_tpm2_get_property(struct cvm_tpm2 *t, uint32_t property, uint32_t *ret_value)
+{
+	struct wr w;
+	struct rd p;
+	uint32_t cap, count, prop, value;
+	int r;
+
+	w_begin(&w, t, false, CC_GET_CAPABILITY);
+	w_u32(&w, CAP_TPM_PROPERTIES);
+	w_u32(&w, property);
+	w_u32(&w, 1);
+	r = execute(t, &w, false, 0, &p);
+	if (r < 0)
+		return r;
+	(void)r_u8(&p); /* moreData */
+	cap = r_u32(&p);
+	count = r_u32(&p);
+	if (p.err || cap != CAP_TPM_PROPERTIES || count > 1)
+		return -EPROTO;
+	if (count == 0)
+		return r_done(&p) ? -ENOENT : -EPROTO;
+	prop = r_u32(&p);
+	value = r_u32(&p);
+	if (!r_done(&p))
+		return -EPROTO;
+	/* A TPM answers with the next property when the one asked for does
+	 * not exist. */
+	if (prop != property)
+		return -ENOENT;
+	*ret_value = value;
+	return 0;
+}
+
+static void w_pcr_selection(struct wr *w, uint16_t hash_alg, uint32_t mask)
+{
+	w_u32(w, 1);
+	w_u16(w, hash_alg);
+	w_u8(w, 3);
+	w_u8(w, (uint8_t)mask);
+	w_u8(w, (uint8_t)(mask >> 8));
+	w_u8(w, (uint8_t)(mask >> 16));
+}
+
+static int pcr_read_once(struct cvm_tpm2 *t, uint16_t hash_alg, uint32_t mask, uint8_t (*out)[64])
+{
+	size_t dsize = digest_size(hash_alg);
+	uint32_t remaining = mask, counter = 0;
+	bool first = true;
+
+	while (remaining) {
+		struct wr w;
+		struct rd p;
+		uint32_t cnt, got = 0, ndig, c;
+		uint8_t sz;
+		int r;
+
+		w_begin(&w, t, false, CC_PCR_READ);
+		w_pcr_selection(&w, hash_alg, remaining);
+		r = execute(t, &w, false, 0, &p);
+		if (r < 0)
+			return r;
+		c = r_u32(&p);
+		cnt = r_u32(&p);
+		if (p.err || cnt > 1)
+			return -EPROTO;
+		if (cnt == 1) {
+			if (r_u16(&p) != hash_alg)
+				return -EPROTO;
+			sz = r_u8(&p);
+			if (sz > 4)
+				return -EPROTO;
+			for (unsigned i = 0; i < sz; i++)
+				got |= (uint32_t)r_u8(&p) << (8 * i);
+		}
+		ndig = r_u32(&p);
+		if (p.err || (got & ~remaining) || ndig != (uint32_t)__builtin_popcount(got) || ndig > 8)
+			return -EPROTO;
+		if (got == 0)
+			return first ? -EOPNOTSUPP : -EPROTO;
+		for (unsigned i = 0; i < CVM_TPM2_PCR_COUNT; i++) {
+			size_t n;
+			const uint8_t *d;
+
+			if (!(got & (1u << i)))
+				continue;
+			d = r_tpm2b(&p, 64, &n);
+			if (!d || n != dsize)
+				return -EPROTO;
+			memcpy(out[i], d, n);
+		}
+		if (!r_done(&p))
+			return -EPROTO;
+		if (!first && c != counter)
+			return -EAGAIN;
+		counter = c;
+		first = false;
+		remaining &= ~got;
+	}
+	return 0;
+}
+
+int cvm_tpm2_pcr_read(struct cvm_tpm2 *t, uint16_t hash_alg, uint32_t mask, uint8_t (*out)[64])
+{
+	uint8_t tmp[CVM_TPM2_PCR_COUNT][64];
+	int r = -EAGAIN;
+
+	if (!digest_size(hash_alg) || mask == 0 || mask >> CVM_TPM2_PCR_COUNT)
+		return -EINVAL;
+	for (int i = 0; i < PCR_READ_ATTEMPTS && r == -EAGAIN; i++)
+		r = pcr_read_once(t, hash_alg, mask, tmp);
+	if (r < 0)
+		return r;
+	for (unsigned i = 0; i < CVM_TPM2_PCR_COUNT; i++)
+		if (mask & (1u << i))
+			memcpy(out[i], tmp[i], 64);
+	return 0;
+}
+
+/* TPMT_SYM_DEF_OBJECT: algorithm, then keyBits and mode unless NULL. */
+static void r_sym_def(struct rd *p)
+{
+	if (r_u16(p) != CVM_TPM2_ALG_NULL) {
+		(void)r_u16(p);
+		(void)r_u16(p);
+	}
+}
+
+static int parse_rsa_public(struct rd *b, struct cvm_tpm2_public *k)
+{
+	size_t n;
+
+	r_sym_def(b);
+	k->scheme = r_u16(b);
+	k->scheme_hash = CVM_TPM2_ALG_NULL;
+	/* Every RSA scheme but NULL and RSAES carries a hash algorithm. */
+	if (k->scheme != CVM_TPM2_ALG_NULL && k->scheme != 0x0015)
+		k->scheme_hash = r_u16(b);
+	k->key_bits = r_u16(b);
+	k->exponent = r_u32(b);
+	r_copy2b(b, k->n, sizeof(k->n), &n);
+	k->n_len = n;
+	if (!r_done(b) || k->n_len * 8 != k->key_bits)
+		return -EPROTO;
+	return 0;
+}
+
+int cvm_tpm2_read_public(struct cvm_tpm2 *t, uint32_t handle, struct cvm_tpm2_public *ret)
+{
+	struct cvm_tpm2_public k = { 0 };
+	struct wr w;
+	struct rd p, b;
+	size_t n;
+	int r;
+
+	w_begin(&w, t, false, CC_READ_PUBLIC);
+	w_u32(&w, handle);
+	r = execute(t, &w, false, 0, &p);
+	if (r < 0)
+		return r;
+	b = r_sub(&p, r_u16(&p));
+	k.type = r_u16(&b);
+	k.name_alg = r_u16(&b);
+	k.attributes = r_u32(&b);
+	(void)r_tpm2b(&b, 64, &n); /* authPolicy */
+	if (b.err)
+		return -EPROTO;
+	if (k.type == CVM_TPM2_ALG_RSA) {
+		r = parse_rsa_public(&b, &k);
+		if (r < 0)
+			return r;
+	}
+	r_copy2b(&p, k.name, sizeof(k.name), &k.name_len);
+	r_copy2b(&p, k.qualified_name, sizeof(k.qualified_name), &k.qualified_name_len);
+	if (!r_done(&p))
+		return -EPROTO;
+	*ret = k;
+	return 0;
+}
+
+int cvm_tpm2_nv_read_public(struct cvm_tpm2 *t, uint32_t index, struct cvm_tpm2_nv_public *ret)
+{
+	struct cvm_tpm2_nv_public nv;
+	struct wr w;
+	struct rd p, b;
+	size_t n;
+	int r;
+
+	w_begin(&w, t, false, CC_NV_READ_PUBLIC);
+	w_u32(&w, index);
+	r = execute(t, &w, false, 0, &p);
+	if (r < 0)
+		return r;
+	b = r_sub(&p, r_u16(&p));
+	nv.index = r_u32(&b);
+	nv.name_alg = r_u16(&b);
+	nv.attributes = r_u32(&b);
+	(void)r_tpm2b(&b, 64, &n);
+	nv.data_size = r_u16(&b);
+	(void)r_tpm2b(&p, 68, &n); /* nvName */
+	if (!r_done(&b) || !r_done(&p) || nv.index != index)
+		return -EPROTO;
+	*ret = nv;
+	return 0;
+}
+
+static int nv_chunk(struct cvm_tpm2 *t, size_t *ret)
+{
+	uint32_t v;
+	int r;
+
+	if (!t->nv_buffer_max) {
+		r = cvm_tpm2_get_property(t, CVM_TPM2_PT_NV_BUFFER_MAX, &v);
+		if (r == -ENOENT)
+			v = NV_CHUNK_FALLBACK;
+		else if (r < 0)
+			return r;
+		/* Our buffer holds 4 KiB; a TPM claiming 0 would loop forever. */
+		if (v == 0)
+			return -EPROTO;
+		t->nv_buffer_max = (uint16_t)(v > 2048 ? 2048 : v);
+	}
+	*ret = t->nv_buffer_max;
+	return 0;
+}
+
+int cvm_tpm2_nv_read(struct cvm_tpm2 *t, uint32_t auth_handle, uint32_t index, uint16_t offset, uint8_t *out,
+		     size_t len)
+{
+	size_t chunk, done = 0;
+	uint8_t *tmp;
+	int r;
+
+	if ((size_t)offset + len > UINT16_MAX)
+		return -EINVAL;
+	r = nv_chunk(t, &chunk);
+	if (r < 0)
+		return r;
+	tmp = malloc(len ? len : 1);
+	if (!tmp)
+		return -ENOMEM;
+	while (done < len) {
+		struct wr w;
+		struct rd p;
+		size_t want = len - done < chunk ? len - done : chunk, n;
+		const uint8_t *d;
+
+		w_begin(&w, t, true, CC_NV_READ);
+		w_u32(&w, auth_handle);
+		w_u32(&w, index);
+		w_pw_auth(&w);
+		w_u16(&w, (uint16_t)want);
+		w_u16(&w, (uint16_t)(offset + done));
+		r = execute(t, &w, true, 0, &p);
+		if (r < 0)
+			goto out;
+		d = r_tpm2b(&p, want, &n);
+		if (!d || !r_done(&p) || n != want) {
+			r = -EPROTO;
+			goto out;
+		}
+		memcpy(tmp + done, d, n);
+		done += n;
+	}
+	if (len)
+		memcpy(out, tmp, len);
+	r = 0;
+out:
+	free(tmp);
+	return r;
+}
+
+int cvm_tpm2_nv_define(struct cvm_tpm2 *t, uint32_t index, uint32_t attributes, uint16_t size)
+{
+	struct wr w;
+	struct rd p;
+	int r;
+
+	w_begin(&w, t, true, CC_NV_DEFINE_SPACE);
+	w_u32(&w, CVM_TPM2_RH_OWNER);
+	w_pw_auth(&w);
+	w_u16(&w, 0);  /* auth: empty */
+	w_u16(&w, 14); /* TPM2B_NV_PUBLIC size */
+	w_u32(&w, index);
+	w_u16(&w, CVM_TPM2_ALG_SHA256);
+	w_u32(&w, attributes);
+	w_u16(&w, 0); /* authPolicy: empty */
+	w_u16(&w, size);
+	r = execute(t, &w, true, 0, &p);
+	if (r < 0)
+		return r;
+	return r_done(&p) ? 0 : -EPROTO;
+}
+
+int cvm_tpm2_nv_undefine(struct cvm_tpm2 *t, uint32_t index)
+{
+	struct wr w;
+	struct rd p;
+	int r;
+
+	w_begin(&w, t, true, CC_NV_UNDEFINE_SPACE);
+	w_u32(&w, CVM_TPM2_RH_OWNER);
+	w_u32(&w, index);
+	w_pw_auth(&w);
+	r = execute(t, &w, true, 0, &p);
+	if (r < 0)
+		return r;
+	return r_done(&p) ? 0 : -EPROTO;
+}
+
+int cvm_tpm2_nv_write(struct cvm_tpm2 *t, uint32_t auth_handle, uint32_t index, uint16_t offset,
+		      const uint8_t *data, size_t len)
+{
+	size_t chunk, done = 0;
+	int r;
+
+	if ((size_t)offset + len > UINT16_MAX)
+		return -EINVAL;
+	r = nv_chunk(t, &chunk);
+	if (r < 0)
+		return r;
+	while (done < len) {
+		struct wr w;
+		struct rd p;
+		size_t n = len - done < chunk ? len - done : chunk;
+
+		w_begin(&w, t, true, CC_NV_WRITE);
+		w_u32(&w, auth_handle);
+		w_u32(&w, index);
+		w_pw_auth(&w);
+		w_tpm2b(&w, data + done, n);
+		w_u16(&w, (uint16_t)(offset + done));
+		r = execute(t, &w, true, 0, &p);
+		if (r < 0)
+			return r;
+		if (!r_done(&p))
+			return -EPROTO;
+		done += n;
+	}
+	return 0;
+}
+
+int cvm_tpm2_quote(struct cvm_tpm2 *t, uint32_t sign_handle, const uint8_t *nonce, size_t nonce_len,
+		   uint16_t hash_alg, uint32_t mask, struct cvm_tpm2_quote *ret)
+{
+	struct cvm_tpm2_quote q = { 0 };
+	struct wr w;
+	struct rd p;
+	int r;
+
+	if (nonce_len > 64 || !digest_size(hash_alg) || mask == 0 || mask >> CVM_TPM2_PCR_COUNT)
+		return -EINVAL;
+	w_begin(&w, t, true, CC_QUOTE);
+	w_u32(&w, sign_handle);
+	w_pw_auth(&w);
+	w_tpm2b(&w, nonce, nonce_len);
+	w_u16(&w, CVM_TPM2_ALG_NULL); /* inScheme: the key's own */
+	w_pcr_selection(&w, hash_alg, mask);
+	r = execute(t, &w, true, 0, &p);
+	if (r < 0)
+		return r;
+	r_copy2b(&p, q.attest, sizeof(q.attest), &q.attest_len);
+	q.sig_alg = r_u16(&p);
+	switch (q.sig_alg) {
+	case CVM_TPM2_ALG_RSASSA:
+	case CVM_TPM2_ALG_RSAPSS:
+		q.sig_hash = r_u16(&p);
+		r_copy2b(&p, q.sig, sizeof(q.sig), &q.sig_len);
+		break;
+	case CVM_TPM2_ALG_ECDSA: {
+		size_t rl, sl, m;
+		const uint8_t *rb, *sb;
+
+		q.sig_hash = r_u16(&p);
+		rb = r_tpm2b(&p, 66, &rl);
+		sb = r_tpm2b(&p, 66, &sl);
+		if (p.err)
+			return -EPROTO;
+		m = rl > sl ? rl : sl;
+		memcpy(q.sig + (m - rl), rb, rl);
+		memcpy(q.sig + m + (m - sl), sb, sl);
+		q.sig_len = 2 * m;
+		break;
+	}
+	default:
+		return -EPROTO;
+	}
+	if (!r_done(&p) || q.attest_len == 0 || q.sig_len == 0)
+		return -EPROTO;
+	*ret = q;
+	return 0;
+}
