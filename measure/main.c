@@ -19,6 +19,7 @@
 #include "cvmkit/hex.h"
 #include "cvmkit/pcr.h"
 #include "cvmkit/predict.h"
+#include "cvmkit/refvalues.h"
 
 #define PROG "cvm-measure"
 
@@ -1112,6 +1113,227 @@ out:
 
 /* -------------------------------------------------------------- capture */
 
+/* ----------------------------------------------------- reference values */
+
+static int parse_format(const char *arg, bool *ret_map)
+{
+	if (strcmp(arg, "rvps") == 0)
+		*ret_map = false;
+	else if (strcmp(arg, "map") == 0)
+		*ret_map = true;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int print_rvs(const struct cvm_rv_set *s, bool map)
+{
+	char *text = NULL;
+	int r = map ? cvm_rv_map_json(s, true, &text) : cvm_rv_rvps_message(s, &text);
+
+	if (r < 0)
+		return r;
+	puts(text);
+	free(text);
+	return 0;
+}
+
+/* Reads a serial log (or "N: hex" file) and adds its SHA-256 PCRs. */
+static int add_capture_file(struct cvm_rv_set *s, const char *path, const bool *sel)
+{
+	struct cvm_capture c = { 0 };
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r, code = EXIT_OK;
+
+	r = cvm_read_file(path, CVM_CAPTURE_MAX_INPUT, &buf, &len);
+	if (r < 0)
+		return fatal(EXIT_DATA, "unable to read %s: %s", path, strerror(-r));
+	r = cvm_capture_parse(buf, len, &c);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to parse %s: %s", path,
+			     r == -EBADMSG ? "no CVMKIT-MEASURED-BOOT line and not \"N: hex\" lines (or malformed)"
+					   : strerror(-r));
+		goto out;
+	}
+	r = cvm_rv_add_capture(s, &c, sel);
+	if (r < 0)
+		code = fatal(EXIT_DATA, "unable to take reference values from %s: %s", path,
+			     r == -EINVAL ? "no SHA-256 PCRs" : "too many distinct values for one PCR");
+out:
+	cvm_capture_free(&c);
+	free(buf);
+	return code;
+}
+
+static void rv_help(FILE *f)
+{
+	fputs("usage: " PROG " reference-values IMAGE... [--format=rvps|map] [--capture SERIAL_LOG]...\n"
+	      "                [--with-profile-pcrs] [--stub-version N] [--failed-boot-options N]\n"
+	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13, and 5\n"
+	      "  for a disk image): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
+	      "  SHA-256.  Several IMAGEs give several accepted values per name.\n"
+	      "  --format=rvps       (default) the RVPS message {\"version\":\"0.1.0\",\"type\":\"sample\",\"payload\":base64}\n"
+	      "  --format=map        the bare map\n"
+	      "  --capture FILE      also the PCRs of a golden boot (see capture)\n"
+	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n", f);
+}
+
+static int verb_reference_values(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "capture", required_argument, NULL, 'c' },
+		{ "with-profile-pcrs", no_argument, NULL, 'w' },
+		{ "stub-version", required_argument, NULL, 's' },
+		{ "failed-boot-options", required_argument, NULL, 'f' },
+		{ 0 },
+	};
+	struct cvm_predict_opts opts = { 0 };
+	struct cvm_rv_set *s = calloc(1, sizeof(*s));
+	const char *captures[16];
+	size_t n_captures = 0;
+	bool map = false, with_profile = false;
+	int c, r, code = EXIT_OK;
+
+	if (!s)
+		return fatal(EXIT_DATA, "unable to build reference values: %s", strerror(ENOMEM));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			rv_help(stdout);
+			goto out;
+		case 'F':
+			if (parse_format(optarg, &map) < 0) {
+				code = usage_error("unable to parse --format=%s: expected rvps or map", optarg);
+				goto out;
+			}
+			break;
+		case 'c':
+			if (n_captures == CVM_ARRAY_SIZE(captures)) {
+				code = usage_error("unable to take more than %zu --capture files", CVM_ARRAY_SIZE(captures));
+				goto out;
+			}
+			captures[n_captures++] = optarg;
+			break;
+		case 'w':
+			with_profile = true;
+			break;
+		case 's':
+			if (parse_stub_version(optarg, &opts.stub_version) < 0) {
+				code = usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
+				goto out;
+			}
+			break;
+		case 'f':
+			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0) {
+				code = usage_error("unable to parse --failed-boot-options %s", optarg);
+				goto out;
+			}
+			break;
+		default:
+			code = EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		code = usage_error("unable to build reference values: expected at least one IMAGE");
+		goto out;
+	}
+	opts.n_banks = 1;
+	opts.banks[0] = CVM_HASH_SHA256;
+	for (int i = optind; i < argc; i++) {
+		struct cvm_prediction *p = NULL;
+
+		code = load_prediction(argv[i], &opts, &p);
+		if (code != EXIT_OK)
+			goto out;
+		r = cvm_rv_add_prediction(s, p, with_profile);
+		free(p);
+		if (r < 0) {
+			code = fatal(EXIT_DATA, "unable to add the values of %s: %s", argv[i],
+				     r == -ENOSPC ? "too many distinct values for one PCR" : strerror(-r));
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n_captures; i++) {
+		code = add_capture_file(s, captures[i], NULL);
+		if (code != EXIT_OK)
+			goto out;
+	}
+	r = print_rvs(s, map);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to print reference values: %s", strerror(-r));
+		goto out;
+	}
+	code = finish_stdout(EXIT_OK);
+out:
+	free(s);
+	return code;
+}
+
+static void capture_help(FILE *f)
+{
+	fputs("usage: " PROG " capture SERIAL_LOG [--format=rvps|map] [--pcrs LIST]\n"
+	      "  Reference values from a golden boot: the last CVMKIT-MEASURED-BOOT line in\n"
+	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds becomes\n"
+	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3, 6 and 7 that\n"
+	      "  no image prediction can supply.  --pcrs LIST keeps only those PCRs (e.g. 0-3,6,7).\n", f);
+}
+
+static int verb_capture(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "format", required_argument, NULL, 'F' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ 0 },
+	};
+	struct cvm_rv_set *s = NULL;
+	bool map = false, sel[CVM_PCR_COUNT] = { false }, any = false;
+	int c, r, code;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			capture_help(stdout);
+			return EXIT_OK;
+		case 'F':
+			if (parse_format(optarg, &map) < 0)
+				return usage_error("unable to parse --format=%s: expected rvps or map", optarg);
+			break;
+		case 'p':
+			if (parse_pcr_list(optarg, sel) < 0)
+				return usage_error("unable to parse --pcrs %s: expected indices 0-23 like 0-3,6,7", optarg);
+			any = true;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("unable to capture: expected exactly one SERIAL_LOG argument");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return fatal(EXIT_DATA, "unable to capture: %s", strerror(ENOMEM));
+	code = add_capture_file(s, argv[optind], any ? sel : NULL);
+	if (code != EXIT_OK)
+		goto out;
+	r = print_rvs(s, map);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to print reference values: %s",
+			     r == -ENODATA ? "no PCR selected" : strerror(-r));
+		goto out;
+	}
+	code = finish_stdout(EXIT_OK);
+out:
+	free(s);
+	return code;
+}
+
 /* ----------------------------------------------------------------- verbs */
 
 static const struct verb {
@@ -1119,8 +1341,10 @@ static const struct verb {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } verbs[] = {
+	{ "capture", verb_capture, "reference values from a golden boot's CVMKIT-MEASURED-BOOT line" },
 	{ "explain", verb_explain, "compare a prediction with a boot's event log and PCRs" },
 	{ "predict", verb_predict, "predict the PCRs a boot of an image (UKI, raw disk, VHD) produces" },
+	{ "reference-values", verb_reference_values, "Trustee RVPS reference values for an image" },
 	{ "replay", verb_replay, "replay a TCG event log into PCR values" },
 };
 

@@ -1,0 +1,53 @@
+/* Trustee reference values (../shared/notes/trustee-reference-values.md)
+ * from predicted or captured PCRs: the names Trustee's default policy and the
+ * trustee-operator policy query (snp_pcrNN, tdx_pcrNN for az-snp-vtpm /
+ * az-tdx-vtpm, tpm_pcrNN for the generic TPM TEE), each mapped to an array
+ * of lowercase-hex SHA-256 PCR values (the bank Trustee's claims carry).
+ *
+ * A set holds up to CVM_RV_MAX_VALUES acceptable values per PCR, so one
+ * registration can accept several images (RVPS replaces, never merges).
+ * Caller-owned, no allocation except the returned strings. */
+#ifndef CVMKIT_REFVALUES_H
+#define CVMKIT_REFVALUES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cvmkit/capture.h"
+#include "cvmkit/pcr.h"
+#include "cvmkit/predict.h"
+
+#define CVM_RV_MAX_VALUES 8
+
+struct cvm_rv_set {
+	size_t n[CVM_PCR_COUNT];
+	uint8_t v[CVM_PCR_COUNT][CVM_RV_MAX_VALUES][32];
+};
+
+/* Adds one SHA-256 value for pcr (a repeated value is kept once).
+ * Returns 0, -EINVAL (pcr >= CVM_PCR_COUNT), -ENOSPC (CVM_RV_MAX_VALUES reached). */
+int cvm_rv_add(struct cvm_rv_set *s, unsigned pcr, const uint8_t value[32]);
+
+/* Adds the image-determined PCRs of a prediction: every PREDICTED PCR
+ * without a platform profile (4, 8, 9, 11, 12, 13 and 5 when predicted from
+ * a disk), plus profile-bound ones (PCR 7 of "qemu-ovmf") when with_profile.
+ * The prediction must include the SHA-256 bank.  Returns the count of PCRs
+ * added, -EINVAL (no SHA-256 bank), or the errors of cvm_rv_add(). */
+int cvm_rv_add_prediction(struct cvm_rv_set *s, const struct cvm_prediction *p, bool with_profile);
+
+/* Adds the captured SHA-256 PCRs selected by sel (NULL: all captured).
+ * Returns the count added, -EINVAL (no SHA-256 bank captured), or the errors of cvm_rv_add(). */
+int cvm_rv_add_capture(struct cvm_rv_set *s, const struct cvm_capture *c, const bool sel[CVM_PCR_COUNT]);
+
+/* The bare map {"snp_pcr04":["hex",...],"tdx_pcr04":[...],"tpm_pcr04":[...],...}
+ * in PCR order, pretty-printed when pretty.  *ret_json is malloc'd.
+ * Returns 0, -ENODATA (empty set), -ENOMEM. */
+int cvm_rv_map_json(const struct cvm_rv_set *s, bool pretty, char **ret_json);
+
+/* The RVPS registration message for the "sample" extractor:
+ * {"version":"0.1.0","type":"sample","payload":"<standard base64 of the compact map>"}.
+ * *ret_json is malloc'd.  Returns 0, -ENODATA, -ENOMEM. */
+int cvm_rv_rvps_message(const struct cvm_rv_set *s, char **ret_json);
+
+#endif
