@@ -7,6 +7,7 @@
  *                      [--evidence-version 1|2] [--out FILE] [--settle-ms N]
  *                      [--ak HANDLE] [--no-user-data] [--allow-ak-mismatch]
  *                      [--td-report-out FILE]
+ *   cvm-attest kbs-get --url URL --ca FILE --tpm SPEC --vcek FILE [options] [PATH...]
  *
  * Exit status: 0 verified (and affirming, when reference values are given) or
  * collected, 1 a check failed, a reference value did not match or the TPM
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <mbedtls/x509_crt.h>
@@ -23,7 +25,11 @@
 #include "cvmkit/azure.h"
 #include "cvmkit/evidence.h"
 #include "cvmkit/fileio.h"
+#include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
+#include "cvmkit/http.h"
+#include "cvmkit/kbs.h"
+#include "cvmkit/sealed.h"
 #include "cvmkit/tpm2.h"
 #include "cvmkit/verify.h"
 
@@ -50,6 +56,18 @@ static void usage(FILE *f)
 		   "tcp:HOST:PORT (swtpm's TCP command port).  --vcek: the VCEK from IMDS (DER, PEM\n"
 		   "or the THIM JSON body); --td-quote: the TD quote from IMDS (raw bytes).\n"
 		   "--ak, --no-user-data and --allow-ak-mismatch exist for tests.\n"
+		   "       " PROG " kbs-get --url https://HOST:PORT --ca FILE --tpm SPEC --vcek FILE\n"
+		   "                  [--tee NAME] [--legacy-tee-names] [--key ec|rsa] [--evidence-version 1|2]\n"
+		   "                  [--settle-ms N] [--timeout-ms N] [--attempts N] [--out-dir DIR]\n"
+		   "                  [--sealed FILE]... [--timing] [REPO/TYPE/TAG...]\n"
+		   "\n"
+		   "kbs-get: KBS protocol 0.4.0 round trip (auth, attest with evidence collected from\n"
+		   "the vTPM bound to the runtime data, resource fetch, JWE decryption) over HTTPS\n"
+		   "authenticated by the CA in --ca.  Prints \"PATH sha256:HEX LEN\" per secret (never\n"
+		   "the secret); --out-dir writes each to DIR/TAG (mode 0400).  --sealed unseals a\n"
+		   "CoCo sealed secret (sealed.JWS) read from FILE.  --timing prints per-step\n"
+		   "milliseconds on stderr.  Exit status 1 when the KBS refused or a secret did not\n"
+		   "decrypt (the KBS error type and detail are shown verbatim), 3 on transport errors.\n"
 		   "\n"
 		   "Exit status: 0 verified (and affirming) or collected, 1 verification, appraisal\n"
 		   "or collection failed, 2 usage error, 3 I/O error.\n");
@@ -496,6 +514,301 @@ out:
 	return ret;
 }
 
+/* ---------------------------------------------------------------- kbs-get */
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Wraps the Azure evidence callback to time it separately from /attest. */
+struct kbs_timed_evidence {
+	struct cvm_kbs_azure_ctx az;
+	double ms;
+};
+
+static int timed_evidence(void *ctx, enum cvm_tee tee, const uint8_t *rd, size_t rd_len, char **ret)
+{
+	struct kbs_timed_evidence *te = ctx;
+	double t0 = now_ms();
+	int r = cvm_kbs_azure_evidence(&te->az, tee, rd, rd_len, ret);
+	te->ms += now_ms() - t0;
+	return r;
+}
+
+static int kbs_fail(const struct cvm_kbs_client *c, const char *what)
+{
+	const struct cvm_kbs_error *e = &c->err;
+
+	if (e->http_status)
+		fprintf(stderr, PROG ": fatal: unable to %s: step %s: HTTP %d%s%s: %s\n", what, cvm_kbs_step_name(e->step),
+			e->http_status, e->type[0] ? " " : "", e->type, e->detail);
+	else
+		fprintf(stderr, PROG ": fatal: unable to %s: step %s: %s (%s)\n", what, cvm_kbs_step_name(e->step), e->detail,
+			strerror(-e->code));
+	/* A refusal or an undecryptable answer is 1; no answer at all is 3. */
+	return e->http_status || e->step == CVM_KBS_STEP_DECRYPT || e->step == CVM_KBS_STEP_EVIDENCE ? 1 : 3;
+}
+
+static int kbs_emit(const char *label, const char *out_dir, const char *name, const uint8_t *pt, size_t len)
+{
+	uint8_t d[32];
+	char hex[65];
+
+	if (cvm_hash(CVM_HASH_SHA256, pt, len, d) < 0)
+		return -EIO;
+	cvm_hex_encode(d, 32, hex);
+	printf("%s sha256:%s %zu\n", label, hex, len);
+	if (out_dir) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s", out_dir, name);
+		return cvm_write_file_atomic(path, pt, len, 0400);
+	}
+	return 0;
+}
+
+static int cmd_kbs_get(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "tpm", required_argument, NULL, 't' },
+		{ "vcek", required_argument, NULL, 'v' },
+		{ "tee", required_argument, NULL, 'T' },
+		{ "legacy-tee-names", no_argument, NULL, 'L' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "evidence-version", required_argument, NULL, 'V' },
+		{ "settle-ms", required_argument, NULL, 's' },
+		{ "timeout-ms", required_argument, NULL, 'o' },
+		{ "attempts", required_argument, NULL, 'a' },
+		{ "out-dir", required_argument, NULL, 'd' },
+		{ "sealed", required_argument, NULL, 'S' },
+		{ "timing", no_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *url = NULL, *ca_path = NULL, *spec = NULL, *vcek_path = NULL, *out_dir = NULL, *sealed[16];
+	size_t n_sealed = 0, ca_len = 0;
+	struct cvm_kbs_config cfg = { .tee = CVM_TEE_AZ_SNP_VTPM };
+	struct kbs_timed_evidence te = { .az = { .version = 2, .settle_ms = 3000 } };
+	struct cvm_tls_options tls = { 0 };
+	struct cvm_http_client cl = CVM_HTTP_CLIENT_DEFAULTS;
+	struct cvm_url pu;
+	struct cvm_kbs_http_ctx hctx;
+	struct cvm_kbs_transport tr;
+	struct cvm_kbs_client kc = { 0 };
+	struct cvm_tpm2 *t = NULL;
+	uint8_t *ca = NULL, *vcek = NULL;
+	char *end;
+	bool timing = false;
+	unsigned long v;
+	double t0, t_key = 0, t_auth = 0, t_attest = 0, t_res = 0;
+	int c, r, ret = 2;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': url = optarg; break;
+		case 'c': ca_path = optarg; break;
+		case 't': spec = optarg; break;
+		case 'v': vcek_path = optarg; break;
+		case 'd': out_dir = optarg; break;
+		case 'L': cfg.legacy_tee_names = true; break;
+		case 'm': timing = true; break;
+		case 'T':
+			if (cvm_tee_from_name(optarg, &cfg.tee) < 0) {
+				fprintf(stderr, PROG ": fatal: unable to parse --tee: az-snp-vtpm or az-tdx-vtpm\n");
+				return 2;
+			}
+			break;
+		case 'k':
+			if (strcmp(optarg, "ec") && strcmp(optarg, "rsa")) {
+				fprintf(stderr, PROG ": fatal: unable to parse --key: ec or rsa\n");
+				return 2;
+			}
+			cfg.key_type = optarg[0] == 'r' ? CVM_TEE_KEY_RSA : CVM_TEE_KEY_EC_P256;
+			break;
+		case 'V':
+			if (strcmp(optarg, "1") && strcmp(optarg, "2")) {
+				fprintf(stderr, PROG ": fatal: unable to parse --evidence-version: 1 or 2\n");
+				return 2;
+			}
+			te.az.version = optarg[0] - '0';
+			break;
+		case 's': case 'o': case 'a':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || v > 600000 || (c == 'a' && (v < 1 || v > 10)) || (c == 'o' && v == 0)) {
+				fprintf(stderr, PROG ": fatal: unable to parse --%s: out of range\n",
+					c == 's' ? "settle-ms" : c == 'o' ? "timeout-ms" : "attempts");
+				return 2;
+			}
+			if (c == 's')
+				te.az.settle_ms = (unsigned)v;
+			else if (c == 'a')
+				cl.max_attempts = (unsigned)v;
+			else
+				cl.connect_timeout_ms = cl.read_timeout_ms = (unsigned)v, cl.total_timeout_ms = 3 * (unsigned)v;
+			break;
+		case 'S':
+			if (n_sealed == sizeof(sealed) / sizeof(sealed[0])) {
+				fprintf(stderr, PROG ": fatal: unable to parse --sealed: at most 16\n");
+				return 2;
+			}
+			sealed[n_sealed++] = optarg;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!url || !ca_path || !spec || (cfg.tee == CVM_TEE_AZ_SNP_VTPM && !vcek_path) || (optind == argc && !n_sealed)) {
+		fprintf(stderr, PROG ": fatal: unable to run kbs-get: --url, --ca, --tpm, --vcek and at least one resource "
+				"or --sealed are required\n");
+		return 2;
+	}
+	if (cfg.tee != CVM_TEE_AZ_SNP_VTPM) {
+		fprintf(stderr, PROG ": fatal: unable to run kbs-get: az-tdx-vtpm needs a TD quote from IMDS, not wired here yet\n");
+		return 2;
+	}
+	for (int i = optind; i < argc; i++)
+		if (!cvm_kbs_resource_path_valid(argv[i])) {
+			fprintf(stderr, PROG ": fatal: unable to fetch %s: not REPO/TYPE/TAG\n", argv[i]);
+			return 2;
+		}
+	if (cvm_url_parse(url, &pu) < 0 || !pu.https || strcmp(pu.path, "/") != 0) {
+		fprintf(stderr, PROG ": fatal: unable to parse --url: https://HOST[:PORT] without a path\n");
+		return 2;
+	}
+	r = cvm_read_file(ca_path, 1u << 20, &ca, &ca_len);
+	if (r < 0) {
+		fprintf(stderr, PROG ": fatal: unable to read %s: %s\n", ca_path, strerror(-r));
+		return 3;
+	}
+	r = load_vcek(vcek_path, &vcek, &te.az.vcek_len);
+	if (r < 0) {
+		fprintf(stderr, PROG ": fatal: unable to read %s: %s\n", vcek_path, r == -EBADMSG ? "not a certificate" : strerror(-r));
+		ret = r == -EBADMSG ? 2 : 3;
+		goto out;
+	}
+	te.az.vcek_der = vcek;
+	t = malloc(sizeof(*t));
+	if (!t || (r = cvm_tpm2_open(spec, t)) < 0) {
+		fprintf(stderr, PROG ": fatal: unable to open the TPM %s: %s\n", spec, t ? strerror(-r) : "out of memory");
+		free(t);
+		t = NULL;
+		ret = 3;
+		goto out;
+	}
+	te.az.tpm = t;
+	tls.ca = ca;
+	tls.ca_len = ca_len;
+	cl.tls = &tls;
+	cl.max_body = CVM_KBS_BODY_MAX;
+	{
+		char base[300];
+		size_t n = strlen(url);
+		snprintf(base, sizeof(base), "%.*s", (int)(n && url[n - 1] == '/' ? n - 1 : n), url);
+		if (cvm_kbs_http_transport(&hctx, base, &cl, &tr) < 0) {
+			fprintf(stderr, PROG ": fatal: unable to parse --url: too long\n");
+			goto out;
+		}
+	}
+	cfg.transport = &tr;
+	cfg.evidence = timed_evidence;
+	cfg.evidence_ctx = &te;
+	t0 = now_ms();
+	r = cvm_kbs_init(&kc, &cfg);
+	t_key = now_ms() - t0;
+	if (r < 0) {
+		ret = kbs_fail(&kc, "create the TEE key");
+		goto out;
+	}
+	t0 = now_ms();
+	r = cvm_kbs_auth(&kc);
+	t_auth = now_ms() - t0;
+	if (r < 0) {
+		ret = kbs_fail(&kc, "authenticate to the KBS");
+		goto out;
+	}
+	t0 = now_ms();
+	r = cvm_kbs_attest(&kc);
+	t_attest = now_ms() - t0 - te.ms;
+	if (r < 0) {
+		ret = kbs_fail(&kc, "attest to the KBS");
+		goto out;
+	}
+	t0 = now_ms();
+	for (int i = optind; i < argc; i++) {
+		uint8_t *pt;
+		size_t len;
+		r = cvm_kbs_fetch(&kc, argv[i], &pt, &len);
+		if (r < 0) {
+			ret = kbs_fail(&kc, "fetch the resource");
+			goto out;
+		}
+		r = kbs_emit(argv[i], out_dir, strrchr(argv[i], '/') + 1, pt, len);
+		cvm_jose_free_secret(pt, len + 1);
+		if (r < 0) {
+			fprintf(stderr, PROG ": fatal: unable to write %s: %s\n", argv[i], strerror(-r));
+			ret = 3;
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n_sealed; i++) {
+		uint8_t *buf = NULL, *pt;
+		size_t blen, len;
+		char label[4200];
+		const char *base = strrchr(sealed[i], '/') ? strrchr(sealed[i], '/') + 1 : sealed[i];
+		r = cvm_read_file(sealed[i], CVM_SEALED_MAX, &buf, &blen);
+		if (r < 0) {
+			fprintf(stderr, PROG ": fatal: unable to read %s: %s\n", sealed[i], strerror(-r));
+			ret = 3;
+			goto out;
+		}
+		while (blen && (buf[blen - 1] == '\n' || buf[blen - 1] == '\r'))
+			blen--;
+		r = cvm_sealed_unseal(buf, blen, cvm_kbs_fetch, &kc, &pt, &len);
+		free(buf);
+		if (r < 0) {
+			if (kc.err.code == r && kc.err.step != CVM_KBS_STEP_NONE)
+				ret = kbs_fail(&kc, "unseal the secret");
+			else {
+				fprintf(stderr, PROG ": fatal: unable to unseal %s: %s\n", sealed[i],
+					r == -ENOKEY ? "the signing key is not a kbs:// resource"
+					: r == -EKEYREJECTED ? "signature does not verify"
+					: r == -EPROTONOSUPPORT ? "provider is not kbs"
+					: r == -EOPNOTSUPP ? "envelope secrets and kbs plugins are not supported"
+							   : strerror(-r));
+				ret = 1;
+			}
+			goto out;
+		}
+		snprintf(label, sizeof(label), "sealed:%s", sealed[i]);
+		r = kbs_emit(label, out_dir, base, pt, len);
+		cvm_jose_free_secret(pt, len + 1);
+		if (r < 0) {
+			fprintf(stderr, PROG ": fatal: unable to write %s: %s\n", base, strerror(-r));
+			ret = 3;
+			goto out;
+		}
+	}
+	t_res = now_ms() - t0;
+	if (timing)
+		fprintf(stderr, "timing-ms key %.3f auth %.3f evidence %.3f attest %.3f resource %.3f total %.3f\n", t_key,
+			t_auth, te.ms, t_attest, t_res, t_key + t_auth + te.ms + t_attest + t_res);
+	ret = 0;
+out:
+	cvm_kbs_free(&kc);
+	if (t) {
+		cvm_tpm2_close(t);
+		free(t);
+	}
+	free(ca);
+	free(vcek);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -510,6 +823,8 @@ int main(int argc, char **argv)
 		return cmd_verify(argc - 1, argv + 1);
 	if (strcmp(argv[1], "collect") == 0)
 		return cmd_collect(argc - 1, argv + 1);
+	if (strcmp(argv[1], "kbs-get") == 0)
+		return cmd_kbs_get(argc - 1, argv + 1);
 	fprintf(stderr, PROG ": fatal: unable to run: unknown verb \"%s\" (try --help)\n", argv[1]);
 	return 2;
 }

@@ -151,6 +151,40 @@ int cvm_kbs_get_resource(struct cvm_kbs_client *c, const char *path, uint8_t **r
  * re-attests once and retries. */
 int cvm_kbs_fetch(void *ctx, const char *path, uint8_t **ret, size_t *ret_len);
 
+/* ---------------------------------------------------------------- ready-made transport and evidence */
+
+struct cvm_http_client;
+struct cvm_tpm2;
+
+/* A transport over net/'s HTTP client (include/cvmkit/http.h): requests go
+ * to BASE_URL ("https://host:port", no trailing slash, at most 255
+ * characters) with client CL (TLS options, deadlines, retries: POSTs are
+ * retried only while nothing was sent), whose body cap should be at most
+ * CVM_KBS_BODY_MAX.  CTX is caller-owned and must outlive the transport.
+ * HTTP errors map as http.h says; -EMSGSIZE becomes -EFBIG. */
+struct cvm_kbs_http_ctx {
+	const struct cvm_http_client *client;
+	char base_url[256];
+};
+int cvm_kbs_http_transport(struct cvm_kbs_http_ctx *ctx, const char *base_url, const struct cvm_http_client *cl,
+			   struct cvm_kbs_transport *ret);
+
+/* Evidence from an Azure vTPM (include/cvmkit/azure.h): writes the
+ * report_data to NV 0x01400002, waits settle_ms, reads the HCL report, quotes
+ * PCRs 0-23 with it as qualifying data and builds evidence VERSION (1 or 2)
+ * with the VCEK (SNP) or TD quote (TDX) the caller fetched from IMDS.  Pass
+ * cvm_kbs_azure_evidence as the callback and a struct cvm_kbs_azure_ctx as
+ * its context. */
+struct cvm_kbs_azure_ctx {
+	struct cvm_tpm2 *tpm;
+	int version;            /* 1 or 2 */
+	unsigned settle_ms;     /* 3000 on Azure; 0 against a static simulator */
+	const uint8_t *vcek_der; size_t vcek_len;     /* SNP */
+	const uint8_t *td_quote; size_t td_quote_len; /* TDX */
+};
+int cvm_kbs_azure_evidence(void *ctx, enum cvm_tee tee, const uint8_t *report_data, size_t report_data_len,
+			   char **ret_json);
+
 /* ---------------------------------------------------------------- pieces (tested and fuzzed on their own) */
 
 /* TEE name on the wire. */
