@@ -6,6 +6,7 @@
  *
  * Exit codes: 0 success, 1 build failure, 2 usage or configuration error.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -236,7 +237,62 @@ static void tprintf(struct text *t, const char *fmt, ...)
 
 static int has_newline(const char *s) { return strchr(s, '\n') || strchr(s, '\r'); }
 
-/* The init's own configuration: the [workload] and [init] keys it acts on. */
+static bool is_ipv4(const char *s)
+{
+	struct in_addr a;
+
+	return s && inet_pton(AF_INET, s, &a) == 1;
+}
+
+/* [network] goes into init.conf only when the network is wanted, so images
+ * without it keep their init.conf (and measurements) unchanged.  Values are
+ * checked here so a bad address fails the build, not the boot. */
+static int render_network(const struct cvm_conf *c, struct text *t)
+{
+	const char *mode = cvm_conf_get(c, "network.mode"), *ifname = cvm_conf_get(c, "network.interface");
+	const char *addr = cvm_conf_get(c, "network.address"), *gw = cvm_conf_get(c, "network.gateway");
+	const char *timeout = cvm_conf_get(c, "network.timeout"), *dns[4];
+	size_t n = cvm_conf_get_all(c, "network.dns", dns, 4);
+	char ip[32], *end;
+	const char *slash;
+	unsigned long v;
+
+	if (!strcmp(mode, "none"))
+		return 0;
+	if (strcmp(mode, "dhcp") && strcmp(mode, "static"))
+		return -EINVAL;
+	if (n > 3 || (gw && !is_ipv4(gw)) || (ifname && (!ifname[0] || strlen(ifname) > 15 || strchr(ifname, '/') ||
+							   has_newline(ifname))))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!is_ipv4(dns[i]))
+			return -EINVAL;
+	errno = 0;
+	v = strtoul(timeout, &end, 10);
+	if (errno || *end || end == timeout || v < 1 || v > 3600)
+		return -EINVAL;
+	if (!strcmp(mode, "static")) {
+		if (!addr || !(slash = strchr(addr, '/')) || (size_t)(slash - addr) >= sizeof(ip))
+			return -EINVAL;
+		snprintf(ip, sizeof(ip), "%.*s", (int)(slash - addr), addr);
+		errno = 0;
+		v = strtoul(slash + 1, &end, 10);
+		if (!is_ipv4(ip) || errno || *end || end == slash + 1 || v < 1 || v > 32)
+			return -EINVAL;
+	}
+	tprintf(t, "[network]\nmode = %s\ntimeout = %s\n", mode, timeout);
+	if (ifname)
+		tprintf(t, "interface = %s\n", ifname);
+	if (addr && !strcmp(mode, "static"))
+		tprintf(t, "address = %s\n", addr);
+	if (gw && !strcmp(mode, "static"))
+		tprintf(t, "gateway = %s\n", gw);
+	for (size_t i = 0; i < n; i++)
+		tprintf(t, "dns = %s\n", dns[i]);
+	return t->err;
+}
+
+/* The init's own configuration: the [workload], [init] and [network] keys it acts on. */
 static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struct text *t)
 {
 	const char *vals[64];
@@ -263,7 +319,7 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 		cvm_conf_get(c, "workload.workdir"));
 	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\n", cvm_conf_get(c, "init.on_exit"),
 		cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"));
-	return t->err;
+	return t->err ? t->err : render_network(c, t);
 }
 
 /* ------------------------------------------------------------------ options */

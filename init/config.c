@@ -1,3 +1,4 @@
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,77 @@ static int parse_bool(const char *v, bool *ret)
 	}
 	if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0")) {
 		*ret = false;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_ipv4(const char *v, uint32_t *ret)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, v, &a) != 1)
+		return -EINVAL;
+	*ret = a.s_addr;
+	return 0;
+}
+
+static int parse_network(struct init_config *c, const char *key, const char *value)
+{
+	char addr[32];
+	const char *slash;
+	unsigned n;
+	int r;
+
+	if (!strcmp(key, "mode")) {
+		if (!strcmp(value, "none"))
+			c->net_mode = INIT_NET_NONE;
+		else if (!strcmp(value, "dhcp"))
+			c->net_mode = INIT_NET_DHCP;
+		else if (!strcmp(value, "static"))
+			c->net_mode = INIT_NET_STATIC;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "interface")) {
+		if (strlen(value) >= sizeof(c->net_interface) || strchr(value, '/') || !strcmp(value, ".") ||
+		    !strcmp(value, ".."))
+			return -EINVAL;
+		strcpy(c->net_interface, value);
+		return 0;
+	}
+	if (!strcmp(key, "address")) {
+		slash = strchr(value, '/');
+		if (!slash || (size_t)(slash - value) >= sizeof(addr))
+			return -EINVAL;
+		memcpy(addr, value, (size_t)(slash - value));
+		addr[slash - value] = 0;
+		r = parse_ipv4(addr, &c->net_address);
+		if (r < 0)
+			return r;
+		r = parse_id(slash + 1, &n);
+		if (r < 0 || n < 1 || n > 32)
+			return -EINVAL;
+		c->net_prefix = n;
+		return 0;
+	}
+	if (!strcmp(key, "gateway"))
+		return parse_ipv4(value, &c->net_gateway);
+	if (!strcmp(key, "dns")) {
+		if (c->net_n_dns >= INIT_MAX_DNS)
+			return -E2BIG;
+		r = parse_ipv4(value, &c->net_dns[c->net_n_dns]);
+		if (r < 0)
+			return r;
+		c->net_n_dns++;
+		return 0;
+	}
+	if (!strcmp(key, "timeout")) {
+		r = parse_id(value, &n);
+		if (r < 0 || n < 1 || n > INIT_MAX_NET_TIMEOUT)
+			return -EINVAL;
+		c->net_timeout = n;
 		return 0;
 	}
 	return -EINVAL;
@@ -82,6 +154,8 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 			strcpy(c->workdir, value);
 			return 0;
 		}
+	} else if (!strcmp(section, "network")) {
+		return parse_network(c, key, value);
 	} else if (!strcmp(section, "init")) {
 		if (!strcmp(key, "on_exit")) {
 			if (!strcmp(value, "poweroff"))
@@ -97,8 +171,9 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 		if (!strcmp(key, "dump_eventlog"))
 			return parse_bool(value, &c->dump_eventlog);
 	}
-	/* Sections the init does not act on yet are the builder's; init.conf
-	 * carries only [workload] and [init], so anything else is a mistake. */
+	/* Sections the init does not act on are the builder's; init.conf
+	 * carries only [workload], [init] and [network], so anything else is a
+	 * mistake. */
 	(void)line;
 	return -EINVAL;
 }
@@ -114,7 +189,7 @@ void init_config_free(struct init_config *c)
 
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line)
 {
-	struct init_config c = { .on_exit = INIT_POWEROFF, .report_pcrs = true };
+	struct init_config c = { .on_exit = INIT_POWEROFF, .report_pcrs = true, .net_timeout = 30 };
 	int r;
 
 	strcpy(c.workdir, "/");
@@ -123,6 +198,10 @@ int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, u
 		goto out;
 	if (!c.path[0]) {
 		r = -ENOENT;
+		goto out;
+	}
+	if (c.net_mode == INIT_NET_STATIC && !c.net_address) {
+		r = -EDESTADDRREQ;
 		goto out;
 	}
 	c.argv[0] = c.path;

@@ -1,6 +1,6 @@
 /* cvmkit's PID 1: mount the API file systems, load the image's modules,
- * report what the boot measured, run the workload, mirror its exit status and
- * power off.  Any fatal error prints one line and powers off: never a kernel
+ * report what the boot measured, bring up the network when configured, run
+ * the workload, mirror its exit status and power off.  Any fatal error prints one line and powers off: never a kernel
  * panic (PID 1 never exits), never a hang.  Later phases (network, attestation,
  * secrets) slot in before the workload and fail closed the same way. */
 #include <errno.h>
@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cvmkit/dhcp.h"
 #include "cvmkit/fileio.h"
+#include "cvmkit/net.h"
 #include "init.h"
 
 static const char *prog = "init";
@@ -56,10 +58,13 @@ __attribute__((noreturn)) static void finish(int status)
 	if (getpid() != 1)
 		exit(status);
 	sync();
-	/* Give the workload's leftovers a chance, then end them. */
-	kill(-1, SIGTERM);
-	sleep(1);
-	kill(-1, SIGKILL);
+	/* Give the workload's leftovers a moment, then end them.  kill(-1)
+	 * fails with ESRCH when nothing is left, the common case. */
+	if (kill(-1, SIGTERM) == 0) {
+		for (int i = 0; i < 10 && waitpid(-1, NULL, WNOHANG) >= 0; i++)
+			usleep(100 * 1000);
+		kill(-1, SIGKILL);
+	}
 	sync();
 	say("%s", on_exit_action == INIT_REBOOT ? "rebooting" : "powering off");
 	reboot(on_exit_action == INIT_REBOOT ? RB_AUTOBOOT : RB_POWER_OFF);
@@ -139,9 +144,92 @@ static void load_config(struct init_config *c)
 	free(buf);
 	if (r == -ENOENT)
 		fatal("configure the workload: %s has no [workload] path", INIT_CONF_PATH);
+	if (r == -EDESTADDRREQ)
+		fatal("configure the network: %s has [network] mode = static but no address", INIT_CONF_PATH);
 	if (r < 0)
 		fatal("parse %s line %u: %s", INIT_CONF_PATH, line, strerror(-r));
 	on_exit_action = c->on_exit;
+}
+
+static const char *ipv4_str(uint32_t a, char buf[16])
+{
+	const uint8_t *b = (const uint8_t *)&a;
+
+	snprintf(buf, 16, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+	return buf;
+}
+
+/* Waits for the named interface (the modules phase may still be probing it). */
+static int wait_interface(const char *name, uint64_t deadline_ms)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s", name);
+	while (access(path, F_OK) < 0)
+		if (cvm_net_sleep_until(50, deadline_ms) < 0)
+			return -ETIMEDOUT;
+	return 0;
+}
+
+/* Every failure here is fatal: a workload that was configured with a network
+ * must never start without it.  The whole phase is bounded by the timeout. */
+static void bring_up_network(const struct init_config *c)
+{
+	uint64_t deadline = cvm_net_deadline((uint64_t)c->net_timeout * 1000u);
+	struct cvm_net_config nc = { 0 };
+	char ifname[CVM_NET_IFNAMSIZ], a[16], g[16], dns[3 * 17] = "";
+	uint8_t mac[6];
+	int r;
+
+	if (c->net_interface[0]) {
+		snprintf(ifname, sizeof(ifname), "%s", c->net_interface);
+		r = wait_interface(ifname, deadline);
+	} else {
+		r = cvm_net_find_interface(NULL, deadline, ifname);
+	}
+	if (r == -ETIMEDOUT)
+		fatal("bring up the network: no network interface%s%s appeared within %u s",
+		      c->net_interface[0] ? " " : "", c->net_interface, c->net_timeout);
+	if (r < 0)
+		fatal("bring up the network: find the network interface: %s", strerror(-r));
+	(void)cvm_net_link_up("lo", mac); /* the kernel gives lo 127.0.0.1 when it goes up */
+	r = cvm_net_link_up(ifname, mac);
+	if (r < 0)
+		fatal("bring up the network: set %s up: %s", ifname, strerror(-r));
+	if (c->net_mode == INIT_NET_DHCP) {
+		struct cvm_dhcp_lease lease;
+
+		say("network: %s: DHCP", ifname);
+		r = cvm_dhcp_acquire(ifname, mac, deadline, &lease);
+		if (r == -ETIMEDOUT)
+			fatal("bring up the network: no DHCP lease on %s within %u s", ifname, c->net_timeout);
+		if (r < 0)
+			fatal("bring up the network: DHCP on %s: %s", ifname, strerror(-r));
+		r = cvm_dhcp_lease_to_config(&lease, ifname, &nc);
+		if (r < 0)
+			fatal("bring up the network: use the DHCP lease on %s: %s", ifname, strerror(-r));
+	} else {
+		snprintf(nc.ifname, sizeof(nc.ifname), "%s", ifname);
+		nc.address = c->net_address;
+		nc.prefix = c->net_prefix;
+		nc.gateway = c->net_gateway;
+	}
+	if (c->net_n_dns) {
+		memcpy(nc.dns, c->net_dns, sizeof(nc.dns));
+		nc.n_dns = c->net_n_dns;
+	}
+	r = cvm_net_configure(&nc);
+	if (r < 0)
+		fatal("bring up the network: configure %s: %s", ifname, strerror(-r));
+	r = cvm_net_write_resolv_conf(&nc);
+	if (r < 0)
+		fatal("bring up the network: write /run/resolv.conf: %s", strerror(-r));
+	for (size_t i = 0; i < nc.n_dns; i++) {
+		size_t l = strlen(dns);
+		snprintf(dns + l, sizeof(dns) - l, "%s%s", i ? "," : "", ipv4_str(nc.dns[i], a));
+	}
+	say("network: %s %s/%u gateway %s dns %s", ifname, ipv4_str(nc.address, a), nc.prefix,
+	    nc.gateway ? ipv4_str(nc.gateway, g) : "none", nc.n_dns ? dns : "none");
 }
 
 static pid_t spawn_workload(const struct init_config *c, const sigset_t *oldmask)
@@ -226,6 +314,11 @@ int main(int argc, char **argv)
 			say("no TPM: measured-boot report skipped");
 		else if (r < 0)
 			fatal("report the measured boot: %s", strerror(-r));
+	}
+
+	if (cfg.net_mode != INIT_NET_NONE) {
+		phase("network");
+		bring_up_network(&cfg);
 	}
 
 	phase("workload");

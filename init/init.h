@@ -15,6 +15,10 @@
 #define INIT_MAX_VALUE 1024
 
 enum init_on_exit { INIT_POWEROFF, INIT_REBOOT };
+enum init_net_mode { INIT_NET_NONE, INIT_NET_DHCP, INIT_NET_STATIC };
+
+#define INIT_MAX_DNS 3
+#define INIT_MAX_NET_TIMEOUT 3600
 
 struct init_config {
 	char path[INIT_MAX_VALUE];
@@ -27,11 +31,22 @@ struct init_config {
 	enum init_on_exit on_exit;
 	bool report_pcrs;    /* print the measured-boot report line */
 	bool dump_eventlog;  /* include the whole event log (base64) in it */
+	/* [network]: addresses in network byte order. */
+	enum init_net_mode net_mode;
+	char net_interface[16];   /* "" = the first NIC other than lo */
+	uint32_t net_address;     /* static */
+	unsigned net_prefix;      /* static, 1..32 */
+	uint32_t net_gateway;     /* static; 0 = no default route */
+	uint32_t net_dns[INIT_MAX_DNS]; /* static, or replacing DHCP's */
+	size_t net_n_dns;
+	unsigned net_timeout;     /* seconds for the NIC to appear and the lease (1..3600) */
 };
 
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
- * [init] on_exit/report_pcrs/dump_eventlog).  Unknown keys are -EINVAL (with
- * *ret_line set) so a typo can never silently drop a setting. */
+ * [init] on_exit/report_pcrs/dump_eventlog, [network] mode/interface/address/
+ * gateway/dns/timeout).  Unknown keys are -EINVAL (with *ret_line set) so a
+ * typo can never silently drop a setting; mode = static without an address
+ * is -EDESTADDRREQ. */
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line);
 void init_config_free(struct init_config *c);
 
