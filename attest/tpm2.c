@@ -5,7 +5,8 @@
  * its parameter area exactly. */
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,16 +411,26 @@ static int tcp_transact(void *userdata, const uint8_t *cmd, size_t cmd_len, uint
 	return (int)size;
 }
 
+/* Numeric addresses only, parsed with inet_pton: getaddrinfo would pull
+ * musl's whole resolver into the static init for nothing. */
 static int open_tcp(const char *hostport, int *ret_fd)
 {
-	char host[64];
+	char host[64], *end;
 	const char *colon = strrchr(hostport, ':');
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai = NULL;
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
 	struct timeval tv = { .tv_sec = 120 };
+	socklen_t sl;
+	unsigned long port;
 	size_t hl;
-	int fd = -1, r;
+	int fd, r;
 
 	if (!colon || colon == hostport || !colon[1])
+		return -EINVAL;
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || port == 0 || port > 65535)
 		return -EINVAL;
 	hl = (size_t)(colon - hostport);
 	if (hostport[0] == '[' && hl >= 2 && hostport[hl - 1] == ']') {
@@ -430,27 +441,29 @@ static int open_tcp(const char *hostport, int *ret_fd)
 		return -EINVAL;
 	memcpy(host, hostport, hl);
 	host[hl] = 0;
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0 || !ai)
+	if (inet_pton(AF_INET, host, &in4->sin_addr) == 1) {
+		in4->sin_family = AF_INET;
+		in4->sin_port = htons((uint16_t)port);
+		sl = sizeof(*in4);
+	} else if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)port);
+		sl = sizeof(*in6);
+	} else {
 		return -EINVAL;
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		r = -errno;
-		goto out;
 	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
 	/* A simulator that stops answering must not hang the caller forever. */
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0) {
 		r = -errno;
-		goto out;
+		close(fd);
+		return r;
 	}
 	*ret_fd = fd;
-	fd = -1;
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	freeaddrinfo(ai);
-	return r;
+	return 0;
 }
 
 int cvm_tpm2_open(const char *spec, struct cvm_tpm2 *ret)

@@ -1,20 +1,31 @@
 /* The measured-boot report line: what this boot really measured, in a form
  * `cvm-measure capture` turns into reference values.  PCR values are not
- * secrets. */
+ * secrets.  On Azure the line also carries the platform values of the
+ * paravisor's hardware report (SNP MEASUREMENT or TD MRTD), read from the
+ * HCL report index through the vTPM: they identify Microsoft's paravisor
+ * image, which reference values for Trustee's `measurement` claim need and
+ * which cannot be predicted from our image. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cvmkit/azure.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
+#include "cvmkit/hcl.h"
 #include "cvmkit/hex.h"
 #include "cvmkit/pcr.h"
+#include "cvmkit/snp.h"
+#include "cvmkit/tpm2.h"
 #include "init.h"
 
 #define EVENTLOG_PATH "/sys/kernel/security/tpm0/binary_bios_measurements"
 #define EVENTLOG_MAX (4u << 20)
+#define TPM_DEVICE "/dev/tpmrm0"
+/* TDREPORT: MRTD at offset 528 (TDX module ABI; azure-vtpm-evidence.md §4). */
+#define TD_REPORT_MRTD_OFFSET 528
 
 struct sbuf {
 	char *p;
@@ -102,6 +113,47 @@ static void add_bank(struct sbuf *b, const char *bank, size_t size, int *ret_err
 	sb_str(b, "}");
 }
 
+/* ,"platform":{...} when the vTPM has an HCL report (an Azure CVM).  Any
+ * failure just leaves the member out: the line must not depend on it. */
+static void add_platform(struct sbuf *b)
+{
+	struct cvm_tpm2 *t = malloc(sizeof(*t));
+	struct cvm_hcl_report h;
+	struct cvm_snp_report *s = NULL;
+	uint8_t *hcl = NULL;
+	size_t len;
+	char hex[2 * 48 + 1], num[16];
+
+	if (!t || cvm_tpm2_open(TPM_DEVICE, t) < 0) {
+		free(t);
+		return;
+	}
+	if (cvm_azure_read_hcl_report(t, &hcl, &len) < 0 || cvm_hcl_report_parse(hcl, len, &h) < 0)
+		goto out;
+	if (h.report_type == CVM_HCL_REPORT_SNP) {
+		s = malloc(sizeof(*s));
+		if (!s || cvm_snp_report_parse(h.hw_report, CVM_HCL_HW_REPORT_SIZE, s) < 0)
+			goto out;
+		cvm_hex_encode(s->measurement, 48, hex);
+		snprintf(num, sizeof(num), "%u", s->version);
+		sb_str(b, ",\"platform\":{\"tee\":\"snp\",\"measurement\":\"");
+		sb_str(b, hex);
+		sb_str(b, "\",\"report_version\":");
+		sb_str(b, num);
+		sb_str(b, "}");
+	} else if (h.report_type == CVM_HCL_REPORT_TDX) {
+		cvm_hex_encode(h.hw_report + TD_REPORT_MRTD_OFFSET, 48, hex);
+		sb_str(b, ",\"platform\":{\"tee\":\"tdx\",\"mrtd\":\"");
+		sb_str(b, hex);
+		sb_str(b, "\"}");
+	}
+out:
+	free(s);
+	free(hcl);
+	cvm_tpm2_close(t);
+	free(t);
+}
+
 int init_measured_boot_report(int fd, bool with_eventlog)
 {
 	struct sbuf b = { 0 };
@@ -148,6 +200,7 @@ int init_measured_boot_report(int fd, bool with_eventlog)
 		}
 		sb_str(&b, "}");
 	}
+	add_platform(&b);
 	r = 0;
 	sb_str(&b, "}\n");
 	if (b.err) {
