@@ -30,14 +30,19 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$config" ] || config=$top/configs/demo.conf
 
-t0=$SECONDS
-step() { printf 'build.sh: [%4d s] %s\n' $((SECONDS - t0)) "$*" >&2; }
+t0=${EPOCHREALTIME/[.,]/}
+step() {
+	local now=${EPOCHREALTIME/[.,]/}
+	printf 'build.sh: [%8.3f s] %s\n' "$(((now - t0) / 1000))e-3" "$*" >&2
+}
 
 step "host packages"
 scripts/setup-host.sh build
 step "pinned inputs"
 scripts/deps.sh fetch
 scripts/deps.sh libs
+CVMKIT_DEPS_VERIFIED=$(sha256sum <deps/lock | cut -c1-16)
+export CVMKIT_DEPS_VERIFIED
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git -C "$top" log -1 --format=%ct 2>/dev/null || echo 0)
 fi
@@ -58,11 +63,24 @@ build/bin/cvm-image build --config "$config" "${pass[@]}" \
 	--stub "$(scripts/kernel.sh stub)" --linux "$(scripts/kernel.sh vmlinuz)" --uname "$(scripts/kernel.sh kver)" \
 	--out "$out"
 
-if [ -x build/bin/cvm-measure ] && build/bin/cvm-measure --help 2>/dev/null | grep -q predict; then
+measure_has() { build/bin/cvm-measure --help 2>&1 | grep -qw "$1"; }
+# write_from FILE CMD...: CMD's stdout into FILE, atomically; a failure fails the build.
+write_from() {
+	local f=$1; shift
+	"$@" >"$f.tmp" || { rm -f "$f.tmp"; echo "build.sh: fatal: unable to write $f" >&2; exit 1; }
+	mv -f "$f.tmp" "$f"
+}
+if measure_has predict; then
 	step "predict measurements"
-	build/bin/cvm-measure predict "$out/uki.efi" --json >"$out/measurements.json.tmp" &&
-		mv "$out/measurements.json.tmp" "$out/measurements.json"
-	build/bin/cvm-measure reference-values "$out/uki.efi" >"$out/reference-values.json.tmp" &&
-		mv "$out/reference-values.json.tmp" "$out/reference-values.json"
+	write_from "$out/measurements.json" build/bin/cvm-measure predict "$out/disk.raw" --json
+fi
+if measure_has reference-values; then
+	step "reference values"
+	write_from "$out/reference-values.json" build/bin/cvm-measure reference-values "$out/disk.raw"
+fi
+if measure_has corim; then
+	step "CoRIM"
+	build/bin/cvm-measure corim "$out/disk.raw" -o "$out/corim.cbor" ||
+		{ echo "build.sh: fatal: unable to write $out/corim.cbor" >&2; exit 1; }
 fi
 step "done: $out"

@@ -33,7 +33,7 @@ int cvm_lz4_legacy_compress(const uint8_t *in, size_t len, uint8_t **ret_buf, si
 	for (size_t i = 0; i < len; i += CVM_LZ4_LEGACY_BLOCK) {
 		size_t n = len - i < CVM_LZ4_LEGACY_BLOCK ? len - i : CVM_LZ4_LEGACY_BLOCK;
 		int c = LZ4_compress_HC((const char *)in + i, (char *)out + off + 4, (int)n,
-					(int)(cap - off - 4 > INT32_MAX ? INT32_MAX : cap - off - 4), LZ4HC_CLEVEL_MAX);
+					(int)(cap - off - 4 > INT32_MAX ? INT32_MAX : cap - off - 4), LZ4HC_CLEVEL_DEFAULT);
 		if (c <= 0) {
 			r = -EIO;
 			goto out;

@@ -6,7 +6,9 @@
  *   no end marker (the frame ends with the input).
  *
  * The writer splits the input into 8 MiB blocks and compresses each with
- * LZ4_compress_HC at level 12, which is deterministic for a given liblz4. */
+ * LZ4_compress_HC at its default level (9), which is deterministic for a given
+ * liblz4.  Level 12 saves under 1 % on an initramfs of kernel modules and costs
+ * ten times the time (0.8 s instead of 0.08 s for 2.6 MiB), most of a rebuild. */
 #ifndef CVMKIT_LZ4LEGACY_H
 #define CVMKIT_LZ4LEGACY_H
 

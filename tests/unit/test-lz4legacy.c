@@ -58,7 +58,7 @@ static void roundtrip_sizes(void **state)
 		}
 		assert_int_equal(off, zl);
 		assert_int_equal(blocks, (sizes[k] + (8u << 20) - 1) / (8u << 20));
-		/* deterministic (HC level 12 is slow: small inputs only) */
+		/* deterministic (small inputs only) */
 		if (sizes[k] > 4096) {
 			z2 = malloc(zl);
 			memcpy(z2, z, zl);
