@@ -254,13 +254,13 @@ out:
 
 int cvm_tee_key_jwk(const struct cvm_tee_key *k, char *out, size_t cap)
 {
-	char a[700], b[700];
+	char a[700], b[700], jwk[1600];
 	int n;
 
 	if (k->type == CVM_TEE_KEY_EC_P256) {
 		cvm_b64_encode(k->x, 32, true, false, a);
 		cvm_b64_encode(k->y, 32, true, false, b);
-		n = snprintf(out, cap, "{\"alg\":\"ECDH-ES+A256KW\",\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", a, b);
+		n = snprintf(jwk, sizeof(jwk), "{\"alg\":\"ECDH-ES+A256KW\",\"crv\":\"P-256\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", a, b);
 	} else if (k->type == CVM_TEE_KEY_RSA && k->rsa) {
 		uint8_t nb[512], eb[8];
 		size_t nl = mbedtls_rsa_get_len(k->rsa), el;
@@ -278,12 +278,14 @@ int cvm_tee_key_jwk(const struct cvm_tee_key *k, char *out, size_t cap)
 		mbedtls_mpi_free(&e);
 		cvm_b64_encode(eb, el, true, false, a);
 		cvm_b64_encode(nb, nl, true, false, b);
-		n = snprintf(out, cap, "{\"alg\":\"RSA-OAEP-256\",\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", a, b);
+		n = snprintf(jwk, sizeof(jwk), "{\"alg\":\"RSA-OAEP-256\",\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", a, b);
 	} else {
 		return -EINVAL;
 	}
-	if (n < 0 || (size_t)n >= cap)
+	/* out is written only when the whole JWK fits. */
+	if (n < 0 || (size_t)n >= sizeof(jwk) || (size_t)n >= cap)
 		return -ENOBUFS;
+	memcpy(out, jwk, (size_t)n + 1);
 	return n;
 }
 

@@ -73,7 +73,8 @@ void cvm_tee_key_free(struct cvm_tee_key *k);
 /* The public JWK in RFC 8785 canonical form, exactly the members Trustee
  * keeps: {"alg":"ECDH-ES+A256KW","crv":"P-256","kty":"EC","x":..,"y":..} or
  * {"alg":"RSA-OAEP-256","e":..,"kty":"RSA","n":..}.  Written with a NUL to out
- * (capacity cap; 160 bytes suffice for EC, 800 for RSA-4096).  Returns the
+ * (capacity cap; 160 bytes suffice for EC, 800 for RSA-4096), only when it
+ * fits.  Returns the
  * length without the NUL; -ENOBUFS; -EINVAL for an unusable key. */
 int cvm_tee_key_jwk(const struct cvm_tee_key *k, char *out, size_t cap);
 
