@@ -247,6 +247,8 @@ static bool is_ipv4(const char *s)
 /* [network] goes into init.conf only when the network is wanted, so images
  * without it keep their init.conf (and measurements) unchanged.  Values are
  * checked here so a bad address fails the build, not the boot. */
+static const char *network_error = "";
+
 static int render_network(const struct cvm_conf *c, struct text *t)
 {
 	const char *mode = cvm_conf_get(c, "network.mode"), *ifname = cvm_conf_get(c, "network.interface");
@@ -259,19 +261,23 @@ static int render_network(const struct cvm_conf *c, struct text *t)
 
 	if (!strcmp(mode, "none"))
 		return 0;
+	network_error = " ([network] mode is none, dhcp or static)";
 	if (strcmp(mode, "dhcp") && strcmp(mode, "static"))
 		return -EINVAL;
+	network_error = " ([network] gateway and dns are IPv4 addresses, at most 3 dns, interface a NIC name)";
 	if (n > 3 || (gw && !is_ipv4(gw)) || (ifname && (!ifname[0] || strlen(ifname) > 15 || strchr(ifname, '/') ||
 							   has_newline(ifname))))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
 		if (!is_ipv4(dns[i]))
 			return -EINVAL;
+	network_error = " ([network] timeout is 1-3600 seconds)";
 	errno = 0;
 	v = strtoul(timeout, &end, 10);
 	if (errno || *end || end == timeout || v < 1 || v > 3600)
 		return -EINVAL;
 	if (!strcmp(mode, "static")) {
+		network_error = " ([network] mode = static needs address = IPv4/PREFIX, prefix 1-32)";
 		if (!addr || !(slash = strchr(addr, '/')) || (size_t)(slash - addr) >= sizeof(ip))
 			return -EINVAL;
 		snprintf(ip, sizeof(ip), "%.*s", (int)(slash - addr), addr);
@@ -280,6 +286,7 @@ static int render_network(const struct cvm_conf *c, struct text *t)
 		if (!is_ipv4(ip) || errno || *end || end == slash + 1 || v < 1 || v > 32)
 			return -EINVAL;
 	}
+	network_error = "";
 	tprintf(t, "[network]\nmode = %s\ntimeout = %s\n", mode, timeout);
 	if (ifname)
 		tprintf(t, "interface = %s\n", ifname);
@@ -545,7 +552,7 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	}
 	r = render_init_conf(c, wl_path, &initconf);
 	if (r < 0) {
-		fail(2, "render the init configuration: %s", strerror(-r));
+		fail(2, "render the init configuration: %s%s", strerror(-r), network_error);
 		code = 2;
 		goto out;
 	}
