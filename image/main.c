@@ -7,6 +7,7 @@
  * Exit codes: 0 success, 1 build failure, 2 usage or configuration error.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -299,11 +300,216 @@ static int render_network(const struct cvm_conf *c, struct text *t)
 	return t->err;
 }
 
-/* The init's own configuration: the [workload], [init] and [network] keys it acts on. */
+/* [kbs]: checked here so a typo in a secret fails the build, not the boot.
+ * Like [network] it is rendered only when a KBS url is set, so images
+ * without it keep their init.conf unchanged. */
+static char kbs_error[200] = "";
+
+#define KBS_CA_IMAGE_PATH "/etc/cvmkit/kbs-ca.pem"
+
+__attribute__((format(printf, 1, 2))) static int kbs_bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(kbs_error, sizeof(kbs_error), fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* As the KBS routes resources: [A-Za-z0-9_-][A-Za-z0-9_.-]* per segment. */
+static bool kbs_segment_ok(const char *s, size_t n)
+{
+	if (!n || !(isalnum((unsigned char)s[0]) || s[0] == '_' || s[0] == '-'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || strchr("_.-", s[i])))
+			return false;
+	return true;
+}
+
+/* kbs://[host[:port]]/REPO/TYPE/TAG */
+static bool kbs_uri_ok(const char *u)
+{
+	const char *p, *q;
+	unsigned n = 0;
+
+	if (strncmp(u, "kbs://", 6))
+		return false;
+	p = strchr(u + 6, '/');
+	if (!p)
+		return false;
+	for (p++;; p = q + 1) {
+		q = strchr(p, '/');
+		if (!kbs_segment_ok(p, q ? (size_t)(q - p) : strlen(p)))
+			return false;
+		n++;
+		if (!q)
+			break;
+	}
+	return n == 3;
+}
+
+/* "sealed." then three non-empty base64url parts. */
+static bool sealed_ok(const char *v)
+{
+	unsigned dots = 0;
+	size_t run = 0;
+
+	if (strncmp(v, "sealed.", 7) || strlen(v) > 3500)
+		return false;
+	for (v += 7; *v; v++) {
+		if (*v == '.') {
+			if (!run)
+				return false;
+			dots++;
+			run = 0;
+		} else if (isalnum((unsigned char)*v) || *v == '-' || *v == '_') {
+			run++;
+		} else {
+			return false;
+		}
+	}
+	return dots == 2 && run;
+}
+
+static bool env_name_ok(const char *s, size_t n)
+{
+	if (!n || n > 64 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* "NAME SOURCE DEST": the three words, or an error naming the rule broken. */
+static int kbs_check_entry(const char *key, const char *v, char names[][65], size_t *n_names)
+{
+	char w[3][3600];
+	int n = 0;
+	const char *p = v;
+
+	while (*p && n < 4) {
+		size_t l;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		l = strcspn(p, " \t");
+		if (n == 3 || l >= sizeof(w[0]))
+			return kbs_bad("[kbs] %s '%.40s...': expected NAME SOURCE file|env|file,env", key, v);
+		memcpy(w[n], p, l);
+		w[n++][l] = 0;
+		p += l;
+	}
+	if (n != 3)
+		return kbs_bad("[kbs] %s '%.60s': expected NAME SOURCE file|env|file,env", key, v);
+	if (!env_name_ok(w[0], strlen(w[0])))
+		return kbs_bad("[kbs] %s: name '%.64s' is not [A-Za-z_][A-Za-z0-9_]* (at most 64)", key, w[0]);
+	for (size_t i = 0; i < *n_names; i++)
+		if (!strcmp(names[i], w[0]))
+			return kbs_bad("[kbs] %s: name '%s' is used twice", key, w[0]);
+	if (*n_names >= 32)
+		return kbs_bad("[kbs]: at most 32 secrets");
+	strcpy(names[(*n_names)++], w[0]);
+	if (!strcmp(key, "secret") && !kbs_uri_ok(w[1]))
+		return kbs_bad("[kbs] secret %s: '%.80s' is not kbs:///REPO/TYPE/TAG (segments [A-Za-z0-9_-][A-Za-z0-9_.-]*)",
+			       w[0], w[1]);
+	if (!strcmp(key, "sealed") && !sealed_ok(w[1]))
+		return kbs_bad("[kbs] sealed %s: not sealed.HEADER.PAYLOAD.SIGNATURE (base64url, at most 3500 characters)",
+			       w[0]);
+	if (strcmp(w[2], "file") && strcmp(w[2], "env") && strcmp(w[2], "file,env") && strcmp(w[2], "env,file"))
+		return kbs_bad("[kbs] %s %s: destination '%.20s' is not file, env or file,env", key, w[0], w[2]);
+	return 0;
+}
+
+static bool is_yes_no(const char *v) { return !strcmp(v, "yes") || !strcmp(v, "no"); }
+
+static int render_kbs(const struct cvm_conf *c, struct text *t)
+{
+	const char *url = cvm_conf_get(c, "kbs.url"), *plain = cvm_conf_get(c, "kbs.allow_plain_http");
+	const char *ca = cvm_conf_get(c, "kbs.ca"), *pin = cvm_conf_get(c, "kbs.pin"), *tee = cvm_conf_get(c, "kbs.tee");
+	const char *legacy = cvm_conf_get(c, "kbs.legacy_tee_names"), *ev = cvm_conf_get(c, "kbs.evidence_version");
+	const char *timeout = cvm_conf_get(c, "kbs.timeout"), *imds = cvm_conf_get(c, "kbs.imds_url");
+	const char *secrets[64], *sealed[64];
+	size_t n_secrets = cvm_conf_get_all(c, "kbs.secret", secrets, 64), n_sealed = cvm_conf_get_all(c, "kbs.sealed", sealed, 64);
+	static char names[64][65];
+	size_t n_names = 0;
+	const char *hostpart;
+	char *end;
+	unsigned long v;
+	int r;
+
+	if (!url) {
+		if (n_secrets || n_sealed || ca || pin)
+			return kbs_bad("[kbs] secret, sealed, ca and pin need [kbs] url");
+		return 0;
+	}
+	if (has_newline(url) || strchr(url, ' ') || strlen(url) > 200)
+		return kbs_bad("[kbs] url: one line without spaces, at most 200 characters");
+	if (!is_yes_no(plain) || !is_yes_no(legacy))
+		return kbs_bad("[kbs] allow_plain_http and legacy_tee_names are yes or no");
+	if (!strncmp(url, "https://", 8))
+		hostpart = url + 8;
+	else if (!strncmp(url, "http://", 7) && !strcmp(plain, "yes"))
+		hostpart = url + 7;
+	else
+		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] (http:// only with allow_plain_http = yes)", url);
+	if (!*hostpart || *hostpart == '/' || *hostpart == ':' || strchr(hostpart, '/') || strchr(hostpart, '@') ||
+	    strchr(hostpart, '?') || strchr(hostpart, '#'))
+		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] without a path", url);
+	if (!strncmp(url, "https://", 8) && !ca && !pin)
+		return kbs_bad("[kbs] an https url needs ca (a CA certificate file) and/or pin (SPKI SHA-256)");
+	if (pin) {
+		if (strlen(pin) != 64)
+			return kbs_bad("[kbs] pin: 64 hex digits (SHA-256 of the KBS key's SubjectPublicKeyInfo)");
+		for (const char *p = pin; *p; p++)
+			if (!isxdigit((unsigned char)*p))
+				return kbs_bad("[kbs] pin: 64 hex digits (SHA-256 of the KBS key's SubjectPublicKeyInfo)");
+	}
+	if (strcmp(tee, "auto") && strcmp(tee, "az-snp-vtpm") && strcmp(tee, "az-tdx-vtpm"))
+		return kbs_bad("[kbs] tee: auto, az-snp-vtpm or az-tdx-vtpm");
+	if (strcmp(ev, "1") && strcmp(ev, "2"))
+		return kbs_bad("[kbs] evidence_version: 1 or 2");
+	errno = 0;
+	v = strtoul(timeout, &end, 10);
+	if (errno || *end || end == timeout || v < 1 || v > 600)
+		return kbs_bad("[kbs] timeout: 1-600 seconds");
+	if (strncmp(imds, "http://", 7) || !imds[7] || has_newline(imds) || strchr(imds, ' ') || strlen(imds) > 200)
+		return kbs_bad("[kbs] imds_url: http://HOST[:PORT]");
+	if (!strcmp(cvm_conf_get(c, "network.mode"), "none"))
+		return kbs_bad("[kbs] needs the network: set [network] mode = dhcp or static");
+	if (n_secrets + n_sealed == 0)
+		return kbs_bad("[kbs] url is set but no secret or sealed entry names what to fetch");
+	if (n_secrets + n_sealed > 32)
+		return kbs_bad("[kbs]: at most 32 secrets");
+	for (size_t i = 0; i < n_secrets; i++)
+		if ((r = kbs_check_entry("secret", secrets[i], names, &n_names)) < 0)
+			return r;
+	for (size_t i = 0; i < n_sealed; i++)
+		if ((r = kbs_check_entry("sealed", sealed[i], names, &n_names)) < 0)
+			return r;
+	tprintf(t, "[kbs]\nurl = %s\nallow_plain_http = %s\n", url, plain);
+	if (ca)
+		tprintf(t, "ca = %s\n", KBS_CA_IMAGE_PATH);
+	if (pin)
+		tprintf(t, "pin = %s\n", pin);
+	tprintf(t, "tee = %s\nlegacy_tee_names = %s\nevidence_version = %s\ntimeout = %s\nimds_url = %s\n", tee, legacy,
+		ev, timeout, imds);
+	for (size_t i = 0; i < n_secrets; i++)
+		tprintf(t, "secret = %s\n", secrets[i]);
+	for (size_t i = 0; i < n_sealed; i++)
+		tprintf(t, "sealed = %s\n", sealed[i]);
+	return t->err;
+}
+
+/* The init's own configuration: the [workload], [init], [network] and [kbs] keys it acts on. */
 static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struct text *t)
 {
 	const char *vals[64];
 	size_t n;
+	int r;
 
 	tprintf(t, "# generated by cvm-image; measured as part of the initrd\n[workload]\npath = %s\n", wl_path);
 	n = cvm_conf_get_all(c, "workload.arg", vals, 64);
@@ -326,7 +532,10 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 		cvm_conf_get(c, "workload.workdir"));
 	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\n", cvm_conf_get(c, "init.on_exit"),
 		cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"));
-	return t->err ? t->err : render_network(c, t);
+	if (t->err)
+		return t->err;
+	r = render_network(c, t);
+	return r < 0 ? r : render_kbs(c, t);
 }
 
 /* ------------------------------------------------------------------ options */
@@ -505,6 +714,9 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	long long epoch = 0;
 	int r, code = 1;
 
+	/* A kernel named in the configuration wins over the pinned one. */
+	if (cvm_conf_get(c, "kernel.image"))
+		a->linux_ = cvm_conf_get(c, "kernel.image");
 	if (!a->init || !a->stub || !a->linux_ || !a->uname) {
 		fprintf(stderr, "%s: fatal: unable to build: --init, --stub, --linux and --uname are required\n", PROG);
 		return 2;
@@ -552,11 +764,32 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	}
 	r = render_init_conf(c, wl_path, &initconf);
 	if (r < 0) {
-		fail(2, "render the init configuration: %s%s", strerror(-r), network_error);
+		fail(2, "render the init configuration: %s%s%s%s", strerror(-r), network_error, kbs_error[0] ? ": " : "",
+		     kbs_error);
 		code = 2;
 		goto out;
 	}
 	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)initconf.p, initconf.len, 0644);
+	if (r == 0 && cvm_conf_get(c, "kbs.url") && cvm_conf_get(c, "kbs.ca")) {
+		const char *ca = cvm_conf_get(c, "kbs.ca");
+		uint8_t *pem;
+		size_t pem_len;
+
+		r = cvm_read_file(ca, 64u << 10, &pem, &pem_len);
+		if (r < 0) {
+			fail(2, "read the KBS CA %s: %s", ca, strerror(-r));
+			code = 2;
+			goto out;
+		}
+		if (!memmem(pem, pem_len, "-----BEGIN CERTIFICATE-----", 27)) {
+			free(pem);
+			fail(2, "use the KBS CA %s: not a PEM certificate", ca);
+			code = 2;
+			goto out;
+		}
+		r = put_file(stage, KBS_CA_IMAGE_PATH + 1, pem, pem_len, 0644);
+		free(pem);
+	}
 	if (r == 0 && a->modules) {
 		char src[PATH_MAX];
 		snprintf(src, sizeof(src), "%s/lib/modules", a->modules);
