@@ -1,4 +1,5 @@
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,12 +104,167 @@ static int parse_network(struct init_config *c, const char *key, const char *val
 	return -EINVAL;
 }
 
+static int hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+static int parse_hex32(const char *v, uint8_t out[32])
+{
+	if (strlen(v) != 64)
+		return -EINVAL;
+	for (size_t i = 0; i < 32; i++) {
+		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static bool env_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > INIT_SECRET_NAME_MAX || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return false;
+	return true;
+}
+
+/* "NAME SOURCE DEST", as cvm-image wrote it (and checked it). */
+static int parse_secret(struct init_kbs *k, const char *value, bool sealed)
+{
+	struct init_secret *s;
+	const char *p = value, *w[3];
+	size_t l[3];
+	int n = 0;
+
+	if (k->n_secrets >= INIT_MAX_SECRETS)
+		return -E2BIG;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		if (n == 3)
+			return -EINVAL;
+		w[n] = p;
+		l[n] = strcspn(p, " \t");
+		p += l[n++];
+	}
+	if (n != 3 || l[0] > INIT_SECRET_NAME_MAX)
+		return -EINVAL;
+	s = &k->secrets[k->n_secrets];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->name, w[0], l[0]);
+	if (!env_name_ok(s->name))
+		return -EINVAL;
+	for (size_t i = 0; i < k->n_secrets; i++)
+		if (!strcmp(k->secrets[i].name, s->name))
+			return -EEXIST;
+	if (sealed ? l[1] < 8 || strncmp(w[1], "sealed.", 7) : l[1] < 7 || strncmp(w[1], "kbs://", 6))
+		return -EINVAL;
+	if (l[2] == 4 && !strncmp(w[2], "file", 4))
+		s->dest = INIT_SECRET_FILE;
+	else if (l[2] == 3 && !strncmp(w[2], "env", 3))
+		s->dest = INIT_SECRET_ENV;
+	else if (l[2] == 8 && (!strncmp(w[2], "file,env", 8) || !strncmp(w[2], "env,file", 8)))
+		s->dest = INIT_SECRET_FILE | INIT_SECRET_ENV;
+	else
+		return -EINVAL;
+	s->source = strndup(w[1], l[1]);
+	if (!s->source)
+		return -ENOMEM;
+	s->sealed = sealed;
+	k->n_secrets++;
+	return 0;
+}
+
+static int parse_kbs(struct init_kbs *k, const char *key, const char *value)
+{
+	unsigned n;
+	int r;
+
+	if (!strcmp(key, "url") || !strcmp(key, "imds_url")) {
+		char *dst = key[0] == 'u' ? k->url : k->imds_url;
+		size_t len = strlen(value);
+
+		if (len >= sizeof(k->url) || (strncmp(value, "https://", 8) && strncmp(value, "http://", 7)))
+			return -EINVAL;
+		memcpy(dst, value, len + 1);
+		/* The transport wants a base without a trailing slash. */
+		while (len > 8 && dst[len - 1] == '/')
+			dst[--len] = 0;
+		if (key[0] == 'u')
+			k->enabled = true;
+		return 0;
+	}
+	if (!strcmp(key, "allow_plain_http"))
+		return parse_bool(value, &k->allow_plain_http);
+	if (!strcmp(key, "legacy_tee_names"))
+		return parse_bool(value, &k->legacy_tee_names);
+	if (!strcmp(key, "ca")) {
+		if (value[0] != '/' || strlen(value) >= sizeof(k->ca))
+			return -EINVAL;
+		strcpy(k->ca, value);
+		return 0;
+	}
+	if (!strcmp(key, "pin")) {
+		r = parse_hex32(value, k->pin);
+		if (r == 0)
+			k->has_pin = true;
+		return r;
+	}
+	if (!strcmp(key, "tee")) {
+		if (!strcmp(value, "auto"))
+			k->tee = INIT_TEE_AUTO;
+		else if (!strcmp(value, "az-snp-vtpm"))
+			k->tee = INIT_TEE_SNP;
+		else if (!strcmp(value, "az-tdx-vtpm"))
+			k->tee = INIT_TEE_TDX;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	if (!strcmp(key, "evidence_version")) {
+		r = parse_id(value, &n);
+		if (r < 0 || n < 1 || n > 2)
+			return -EINVAL;
+		k->evidence_version = (int)n;
+		return 0;
+	}
+	if (!strcmp(key, "timeout")) {
+		r = parse_id(value, &n);
+		if (r < 0 || n < 1 || n > 600)
+			return -EINVAL;
+		k->timeout = n;
+		return 0;
+	}
+	if (!strcmp(key, "secret"))
+		return parse_secret(k, value, false);
+	if (!strcmp(key, "sealed"))
+		return parse_secret(k, value, true);
+	return -EINVAL;
+}
+
 static int on_key(const char *section, const char *key, const char *value, unsigned line, void *userdata)
 {
 	struct init_config *c = userdata;
 	unsigned id;
 	int r;
 
+	/* Sealed secrets are the one value allowed to be long. */
+	if (!strcmp(section, "kbs") && !strcmp(key, "sealed"))
+		return strlen(value) > INIT_MAX_SEALED ? -E2BIG : parse_kbs(&c->kbs, key, value);
 	if (strlen(value) >= INIT_MAX_VALUE)
 		return -E2BIG;
 	if (!strcmp(section, "workload")) {
@@ -156,6 +312,8 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 		}
 	} else if (!strcmp(section, "network")) {
 		return parse_network(c, key, value);
+	} else if (!strcmp(section, "kbs")) {
+		return parse_kbs(&c->kbs, key, value);
 	} else if (!strcmp(section, "init")) {
 		if (!strcmp(key, "on_exit")) {
 			if (!strcmp(value, "poweroff"))
@@ -172,8 +330,8 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 			return parse_bool(value, &c->dump_eventlog);
 	}
 	/* Sections the init does not act on are the builder's; init.conf
-	 * carries only [workload], [init] and [network], so anything else is a
-	 * mistake. */
+	 * carries only [workload], [init], [network] and [kbs], so anything else
+	 * is a mistake. */
 	(void)line;
 	return -EINVAL;
 }
@@ -182,14 +340,21 @@ void init_config_free(struct init_config *c)
 {
 	for (size_t i = 0; i < c->argc; i++)
 		free(c->argv[1 + i]);
-	for (size_t i = 0; i < c->envc; i++)
+	for (size_t i = 0; i < c->envc; i++) {
+		/* Entries past env_first hold secrets. */
+		if (c->kbs.enabled && i >= c->kbs.env_first)
+			explicit_bzero(c->envp[i], strlen(c->envp[i]));
 		free(c->envp[i]);
-	memset(c, 0, sizeof(*c));
+	}
+	for (size_t i = 0; i < c->kbs.n_secrets; i++)
+		free(c->kbs.secrets[i].source);
+	explicit_bzero(c, sizeof(*c));
 }
 
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line)
 {
-	struct init_config c = { .on_exit = INIT_POWEROFF, .report_pcrs = true, .net_timeout = 30 };
+	struct init_config c = { .on_exit = INIT_POWEROFF, .report_pcrs = true, .net_timeout = 30,
+				 .kbs = { .evidence_version = 2, .timeout = 30 } };
 	int r;
 
 	strcpy(c.workdir, "/");
@@ -204,6 +369,18 @@ int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, u
 		r = -EDESTADDRREQ;
 		goto out;
 	}
+	/* The KBS needs the network, a way to authenticate it, and something
+	 * to fetch; secrets without a KBS would never arrive. */
+	if ((c.kbs.enabled && (c.net_mode == INIT_NET_NONE || !c.kbs.n_secrets ||
+			       (!strncmp(c.kbs.url, "https://", 8) && !c.kbs.ca[0] && !c.kbs.has_pin) ||
+			       (!strncmp(c.kbs.url, "http://", 7) && !c.kbs.allow_plain_http))) ||
+	    (!c.kbs.enabled && c.kbs.n_secrets)) {
+		r = -ENOTCONN;
+		goto out;
+	}
+	if (!c.kbs.imds_url[0])
+		strcpy(c.kbs.imds_url, "http://169.254.169.254");
+	c.kbs.env_first = c.envc;
 	c.argv[0] = c.path;
 	c.argv[1 + c.argc] = NULL;
 	c.envp[c.envc] = NULL;

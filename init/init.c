@@ -1,8 +1,9 @@
 /* cvmkit's PID 1: mount the API file systems, load the image's modules,
- * report what the boot measured, bring up the network when configured, run
- * the workload, mirror its exit status and power off.  Any fatal error prints one line and powers off: never a kernel
- * panic (PID 1 never exits), never a hang.  Later phases (network, attestation,
- * secrets) slot in before the workload and fail closed the same way. */
+ * report what the boot measured, bring up the network when configured, attest
+ * to the KBS and receive the workload's secrets when configured, run the
+ * workload, mirror its exit status and power off.  Any fatal error prints one
+ * line and powers off: never a kernel panic (PID 1 never exits), never a hang,
+ * and never a workload started without every secret it was promised. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "cvmkit/dhcp.h"
+#include "cvmkit/evidence.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/net.h"
 #include "init.h"
@@ -35,7 +37,7 @@ static double boottime(void)
 
 __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 {
-	char line[1024];
+	char line[1600];
 	va_list ap;
 	int n;
 
@@ -75,7 +77,7 @@ __attribute__((noreturn)) static void finish(int status)
 
 __attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *fmt, ...)
 {
-	char msg[512];
+	char msg[1400];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -144,6 +146,9 @@ static void load_config(struct init_config *c)
 	free(buf);
 	if (r == -ENOENT)
 		fatal("configure the workload: %s has no [workload] path", INIT_CONF_PATH);
+	if (r == -ENOTCONN)
+		fatal("configure the KBS: %s needs [network], a url, ca or pin for https, and at least one secret",
+		      INIT_CONF_PATH);
 	if (r == -EDESTADDRREQ)
 		fatal("configure the network: %s has [network] mode = static but no address", INIT_CONF_PATH);
 	if (r < 0)
@@ -230,6 +235,54 @@ static void bring_up_network(const struct init_config *c)
 	}
 	say("network: %s %s/%u gateway %s dns %s", ifname, ipv4_str(nc.address, a), nc.prefix,
 	    nc.gateway ? ipv4_str(nc.gateway, g) : "none", nc.n_dns ? dns : "none");
+}
+
+/* VmHWM: the most resident memory this process ever had. */
+static long peak_rss_kib(void)
+{
+	uint8_t *buf;
+	size_t len;
+	long kib = -1;
+
+	if (cvm_read_file("/proc/self/status", 64u << 10, &buf, &len) < 0)
+		return -1;
+	for (char *p = (char *)buf; p && p < (char *)buf + len; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, "VmHWM:", 6)) {
+			kib = strtol(p + 6, NULL, 10);
+			break;
+		}
+	free(buf);
+	return kib;
+}
+
+/* Attestation and secrets: everything or nothing.  The workload starts only
+ * once every configured secret is in /run/secrets or its environment. */
+static void receive_secrets(struct init_config *c)
+{
+	struct init_attest att = { 0 };
+	char err[1300];
+	int r;
+
+	phase("attest");
+	r = init_attest_prepare(c, &att, err, sizeof(err));
+	if (r < 0)
+		fatal("%s", err);
+	say("attest: %s vTPM%s, evidence v%d, KBS %s", cvm_tee_name((enum cvm_tee)att.tee),
+	    att.vcek_der ? ", VCEK from IMDS" : "", c->kbs.evidence_version, c->kbs.url);
+	phase("secrets");
+	r = init_secrets_fetch(c, &att, err, sizeof(err));
+	init_attest_free(&att);
+	if (r < 0) {
+		init_config_free(c);
+		fatal("%s", err);
+	}
+	for (size_t i = 0; i < c->kbs.n_secrets; i++) {
+		const struct init_secret *s = &c->kbs.secrets[i];
+		say("secrets: %s -> %s%s%s%s", s->name, s->dest & INIT_SECRET_FILE ? INIT_SECRETS_DIR "/" : "",
+		    s->dest & INIT_SECRET_FILE ? s->name : "", s->dest == (INIT_SECRET_FILE | INIT_SECRET_ENV) ? " and " : "",
+		    s->dest & INIT_SECRET_ENV ? "environment" : "");
+	}
+	say("peak RSS %ld KiB", peak_rss_kib());
 }
 
 static pid_t spawn_workload(const struct init_config *c, const sigset_t *oldmask)
@@ -321,11 +374,18 @@ int main(int argc, char **argv)
 		bring_up_network(&cfg);
 	}
 
+	if (cfg.kbs.enabled)
+		receive_secrets(&cfg);
+
 	phase("workload");
 	say("starting %s", cfg.path);
 	child = spawn_workload(&cfg, &old);
-	if (child < 0)
+	if (child < 0) {
+		init_config_free(&cfg);
 		fatal("fork the workload: %s", strerror(errno));
+	}
+	/* The workload has its copy; ours is no longer needed. */
+	init_secrets_wipe_env(&cfg);
 	status = supervise(child);
 	say("workload exited with status %d", status);
 	init_config_free(&cfg);

@@ -20,6 +20,40 @@ enum init_net_mode { INIT_NET_NONE, INIT_NET_DHCP, INIT_NET_STATIC };
 #define INIT_MAX_DNS 3
 #define INIT_MAX_NET_TIMEOUT 3600
 
+/* [kbs]: the attest and secrets phases (init/secrets.c). */
+#define INIT_MAX_SECRETS 32
+#define INIT_MAX_SEALED 3600
+#define INIT_SECRET_NAME_MAX 64
+#define INIT_SECRET_FILE 1u
+#define INIT_SECRET_ENV 2u
+#define INIT_SECRETS_DIR "/run/secrets"
+
+enum init_tee { INIT_TEE_AUTO, INIT_TEE_SNP, INIT_TEE_TDX };
+
+struct init_secret {
+	char name[INIT_SECRET_NAME_MAX + 1]; /* file name under /run/secrets and environment name */
+	char *source;                        /* malloc'd: "kbs://.../R/T/T" or "sealed.<jws>" */
+	bool sealed;
+	unsigned dest;                       /* INIT_SECRET_FILE | INIT_SECRET_ENV */
+};
+
+struct init_kbs {
+	bool enabled;                        /* a url was configured */
+	char url[256];
+	bool allow_plain_http;
+	char ca[128];                        /* file in the image, "" for none */
+	bool has_pin;
+	uint8_t pin[32];
+	enum init_tee tee;
+	bool legacy_tee_names;
+	int evidence_version;                /* 1 or 2 */
+	unsigned timeout;                    /* seconds per request, retries included */
+	char imds_url[256];
+	struct init_secret secrets[INIT_MAX_SECRETS];
+	size_t n_secrets;
+	size_t env_first;                    /* envp[env_first..envc) were added by the secrets phase */
+};
+
 struct init_config {
 	char path[INIT_MAX_VALUE];
 	char *argv[INIT_MAX_ARGS + 2];   /* argv[0] = path, NULL-terminated */
@@ -40,13 +74,16 @@ struct init_config {
 	uint32_t net_dns[INIT_MAX_DNS]; /* static, or replacing DHCP's */
 	size_t net_n_dns;
 	unsigned net_timeout;     /* seconds for the NIC to appear and the lease (1..3600) */
+	struct init_kbs kbs;
 };
 
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
  * [init] on_exit/report_pcrs/dump_eventlog, [network] mode/interface/address/
- * gateway/dns/timeout).  Unknown keys are -EINVAL (with *ret_line set) so a
- * typo can never silently drop a setting; mode = static without an address
- * is -EDESTADDRREQ. */
+ * gateway/dns/timeout, [kbs] url/allow_plain_http/ca/pin/tee/legacy_tee_names/
+ * evidence_version/timeout/imds_url/secret/sealed).  Unknown keys are -EINVAL
+ * (with *ret_line set) so a typo can never silently drop a setting; mode =
+ * static without an address is -EDESTADDRREQ; [kbs] without a network, an
+ * https url without ca or pin, or secrets without a url is -ENOTCONN. */
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line);
 void init_config_free(struct init_config *c);
 
@@ -66,5 +103,23 @@ int init_load_modules(const char *list_path, struct init_modules_result *ret);
  * (with newline) to fd. Returns -ENODEV when there is no TPM. */
 #define INIT_REPORT_PREFIX "CVMKIT-MEASURED-BOOT "
 int init_measured_boot_report(int fd, bool with_eventlog);
+
+/* secrets.c: the attest phase (vTPM, HCL report type, IMDS VCEK) and the
+ * secrets phase (KBS RCAR, resource fetches, sealed secrets, delivery to
+ * /run/secrets and the workload's environment).  On failure both return a
+ * negative errno and fill err with one line ("unable to ..." without the
+ * prefix) that never holds secret bytes. */
+struct cvm_tpm2;
+struct init_attest {
+	struct cvm_tpm2 *tpm;
+	int tee;                 /* enum cvm_tee */
+	uint8_t *vcek_der;       /* SNP: from IMDS THIM */
+	size_t vcek_len;
+};
+int init_attest_prepare(const struct init_config *c, struct init_attest *ret, char *err, size_t err_size);
+int init_secrets_fetch(struct init_config *c, struct init_attest *a, char *err, size_t err_size);
+void init_attest_free(struct init_attest *a);
+/* Wipes and frees the environment entries the secrets phase added. */
+void init_secrets_wipe_env(struct init_config *c);
 
 #endif

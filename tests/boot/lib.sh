@@ -41,15 +41,25 @@ boot_accel() { # boot_accel DISK
 # boot_disk DISK PREFIX [QEMU ARGS...]: boots DISK with a fresh swtpm and fresh
 # OVMF variables; the serial console goes to PREFIX.serial, QEMU's own output
 # to PREFIX.qemu.  Returns QEMU's exit status (124 on timeout).
+# BOOT_TPM_STATE=DIR: start from a copy of that pre-provisioned swtpm state
+# (e.g. tests/tools/azure-vtpm-sim.sh provision) instead of a fresh one; DIR
+# itself is never modified.
 boot_disk() {
 	local disk=$1 prefix=$2; shift 2
 	local tpm=$prefix.tpm accel=${BOOT_ACCEL:-} rc
+	case $disk in /*) ;; *) disk=$PWD/$disk ;; esac
+	case $prefix in /*) ;; *) prefix=$PWD/$prefix tpm=$PWD/$tpm ;; esac
 	[ -n "$accel" ] || accel=$(boot_accel "$disk")
 	rm -rf "$tpm"; mkdir -p "$tpm"
 	cp "$OVMF_VARS" "$prefix.vars"
-	printf 'active_pcr_banks = sha256,sha384\n' >"$tpm/setup.conf"
-	swtpm_setup --tpm2 --tpmstate "$tpm" --config "$tpm/setup.conf" --pcr-banks sha256,sha384 \
-		--overwrite >"$tpm/setup.log" 2>&1 || { cat "$tpm/setup.log" >&2; return 90; }
+	if [ -n "${BOOT_TPM_STATE:-}" ]; then
+		[ -f "$BOOT_TPM_STATE/tpm2-00.permall" ] || { echo "boot_disk: $BOOT_TPM_STATE holds no swtpm state" >&2; return 90; }
+		cp -a "$BOOT_TPM_STATE/." "$tpm/"
+	else
+		printf 'active_pcr_banks = sha256,sha384\n' >"$tpm/setup.conf"
+		swtpm_setup --tpm2 --tpmstate "$tpm" --config "$tpm/setup.conf" --pcr-banks sha256,sha384 \
+			--overwrite >"$tpm/setup.log" 2>&1 || { cat "$tpm/setup.log" >&2; return 90; }
+	fi
 	swtpm socket --tpm2 --tpmstate dir="$tpm" --ctrl type=unixio,path="$tpm/sock" \
 		--terminate --daemon --pid file="$tpm/pid" --log file="$tpm/log" || return 91
 	local cpu=max

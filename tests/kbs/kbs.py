@@ -9,7 +9,8 @@ Never deploy it.  See tests/kbs/README.md.
          [--slow-seconds S] [--jwe-library trustee|jwcrypto]
 
 Writes DIR/ca.pem (the test CA, SAN of the server certificate: 127.0.0.1,
-10.0.2.2, 169.254.0.2, localhost) and DIR/port, then serves HTTPS on 127.0.0.1.
+10.0.2.2, 169.254.0.2, localhost; kept when DIR already has one) and DIR/port,
+then serves HTTPS on 127.0.0.1.
 Run it with Debian's /usr/bin/python3 (python3-cryptography, python3-jwcrypto).
 """
 import argparse
@@ -504,7 +505,10 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.state, exist_ok=True)
     kbs = KBS(args)
-    make_certs(args.state)
+    # An existing CA is kept: an image embeds (and measures) it, so restarting
+    # the KBS on the same state (e.g. with a --fault) must not change it.
+    if not all(os.path.exists(os.path.join(args.state, f)) for f in ("ca.pem", "server.pem", "server.key")):
+        make_certs(args.state)
     if args.fault == "down":
         # A port nobody listens on: the client must fail fast with "connection refused".
         s = socket.socket()

@@ -72,7 +72,7 @@ static void rejects(void **state)
 		{ "[workload]\npath=/w\nuid=-1\n", -EINVAL, 3 },
 		{ "[workload]\npath=/w\n[init]\non_exit=halt\n", -EINVAL, 4 },
 		{ "[workload]\npath=/w\n[init]\nreport_pcrs=maybe\n", -EINVAL, 4 },
-		{ "[kbs]\nurl=https://x\n", -EINVAL, 2 },
+		{ "[attest]\nurl=https://x\n", -EINVAL, 2 },
 		{ "[workload\n", -EBADMSG, 1 },
 	};
 
@@ -83,6 +83,102 @@ static void rejects(void **state)
 		if (cases[i].line)
 			assert_int_equal(line, cases[i].line);
 	}
+}
+
+#define KBS_BASE "[workload]\npath=/w\nenv=A=1\n[network]\nmode=dhcp\n[kbs]\n"
+#define PIN "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
+
+static void kbs_config(void **state)
+{
+	struct init_config c;
+	const char *text = KBS_BASE "url = https://169.254.0.2:8443/\nca = /etc/cvmkit/kbs-ca.pem\npin = " PIN "\n"
+			   "tee = az-snp-vtpm\nlegacy_tee_names = yes\nevidence_version = 1\ntimeout = 7\n"
+			   "secret = DB_PASSWORD kbs:///default/key/1 file,env\nsecret = TOKEN kbs://kbs.example:8080/a/b/c env\n"
+			   "sealed = SEALED sealed.aGVhZA.cGF5bG9hZA.c2ln file\n";
+	static const uint8_t pin[32] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
+					 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+					 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+
+	assert_int_equal(parse(text, &c, NULL), 0);
+	assert_true(c.kbs.enabled);
+	assert_string_equal(c.kbs.url, "https://169.254.0.2:8443");
+	assert_string_equal(c.kbs.ca, "/etc/cvmkit/kbs-ca.pem");
+	assert_true(c.kbs.has_pin);
+	assert_memory_equal(c.kbs.pin, pin, 32);
+	assert_int_equal(c.kbs.tee, INIT_TEE_SNP);
+	assert_true(c.kbs.legacy_tee_names);
+	assert_int_equal(c.kbs.evidence_version, 1);
+	assert_int_equal(c.kbs.timeout, 7);
+	assert_string_equal(c.kbs.imds_url, "http://169.254.169.254");
+	assert_int_equal(c.kbs.n_secrets, 3);
+	assert_string_equal(c.kbs.secrets[0].name, "DB_PASSWORD");
+	assert_string_equal(c.kbs.secrets[0].source, "kbs:///default/key/1");
+	assert_int_equal(c.kbs.secrets[0].dest, INIT_SECRET_FILE | INIT_SECRET_ENV);
+	assert_false(c.kbs.secrets[0].sealed);
+	assert_int_equal(c.kbs.secrets[1].dest, INIT_SECRET_ENV);
+	assert_true(c.kbs.secrets[2].sealed);
+	assert_string_equal(c.kbs.secrets[2].source, "sealed.aGVhZA.cGF5bG9hZA.c2ln");
+	assert_int_equal(c.kbs.secrets[2].dest, INIT_SECRET_FILE);
+	assert_int_equal(c.kbs.env_first, 1);
+	init_config_free(&c);
+
+	/* Defaults, and no [kbs] at all. */
+	assert_int_equal(parse(KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x file\n", &c, NULL), 0);
+	assert_int_equal(c.kbs.tee, INIT_TEE_AUTO);
+	assert_int_equal(c.kbs.evidence_version, 2);
+	assert_int_equal(c.kbs.timeout, 30);
+	assert_false(c.kbs.allow_plain_http);
+	init_config_free(&c);
+	assert_int_equal(parse("[workload]\npath=/w\n", &c, NULL), 0);
+	assert_false(c.kbs.enabled);
+	init_config_free(&c);
+}
+
+static void kbs_rejects(void **state)
+{
+	static const struct {
+		const char *text;
+		int err;
+	} cases[] = {
+		{ KBS_BASE "url=ftp://k\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=0011\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\ntee=snp\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nevidence_version=3\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\ntimeout=0\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\ntimeout=601\n", -EINVAL },
+		{ KBS_BASE "url=https://k\nca=relative.pem\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x disk\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S http://r/t/x file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=1S kbs:///r/t/x file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S-1 kbs:///r/t/x file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x file extra\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsealed=S kbs:///r/t/x file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x file\nsecret=S kbs:///r/t/y env\n", -EEXIST },
+		/* Fail closed: https without a way to authenticate the KBS, plain
+		 * http without consent, no network, secrets without a KBS, a KBS
+		 * with nothing to fetch. */
+		{ KBS_BASE "url=https://k\nsecret=S kbs:///r/t/x file\n", -ENOTCONN },
+		{ KBS_BASE "url=http://k\nsecret=S kbs:///r/t/x file\n", -ENOTCONN },
+		{ "[workload]\npath=/w\n[kbs]\nurl=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x file\n", -ENOTCONN },
+		{ KBS_BASE "secret=S kbs:///r/t/x file\n", -ENOTCONN },
+		{ KBS_BASE "url=https://k\npin=" PIN "\n", -ENOTCONN },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct init_config c;
+		assert_int_equal(parse(cases[i].text, &c, NULL), cases[i].err);
+	}
+}
+
+static void kbs_plain_http_allowed(void **state)
+{
+	struct init_config c;
+
+	assert_int_equal(parse(KBS_BASE "url=http://k:8080\nallow_plain_http=yes\nsecret=S kbs:///r/t/x file\n", &c, NULL), 0);
+	assert_true(c.kbs.allow_plain_http);
+	assert_string_equal(c.kbs.url, "http://k:8080");
+	init_config_free(&c);
 }
 
 static void too_many_args(void **state)
@@ -120,6 +216,9 @@ int main(void)
 		cmocka_unit_test(defaults),
 		cmocka_unit_test(rejects),
 		cmocka_unit_test(too_many_args),
+		cmocka_unit_test(kbs_config),
+		cmocka_unit_test(kbs_rejects),
+		cmocka_unit_test(kbs_plain_http_allowed),
 		cmocka_unit_test(module_list_missing_file),
 	};
 	return cmocka_run_group_tests_name("init", tests, NULL, NULL);
