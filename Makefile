@@ -52,7 +52,9 @@ $(B)/host/empty.o:
 	@mkdir -p $(@D)
 	echo '' | $(CC) -x c -c -o $@ -
 
-$(B)/host/%.o: %.c
+# Objects depend on build/deps.mk: a library rebuilt with another
+# configuration (include paths, mbedtls options) must recompile every user.
+$(B)/host/%.o: %.c $(wildcard $(B)/deps.mk)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CPPFLAGS) $(HOST_CFLAGS) -c -o $@ $<
 
@@ -81,7 +83,7 @@ $(foreach m,image measure attest ovmf,$(eval $(call cli_rule,$(m))))
 INIT_SRCS := $(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common)
 INIT_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(INIT_SRCS))
 
-$(B)/musl/%.o: %.c
+$(B)/musl/%.o: %.c $(wildcard $(B)/deps.mk)
 	@mkdir -p $(@D)
 	$(MUSL_CC) $(MUSL_CPPFLAGS) $(MUSL_CFLAGS) -DCVM_GUEST=1 -c -o $@ $<
 
