@@ -512,6 +512,9 @@ def main():
     if args.fault == "down":
         # A port nobody listens on: the client must fail fast with "connection refused".
         s = socket.socket()
+        # The port was just served by the previous KBS: its connections may
+        # linger in TIME_WAIT, which makes a plain bind fail.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", args.port))
         port = s.getsockname()[1]
         s.close()
