@@ -83,9 +83,16 @@ static void usage(FILE *f)
 		"\n"
 		"Configuration options (each is also a key of the config file; the command line wins):\n",
 		PROG, PROG);
-	for (const struct cvm_conf_key *k = cvm_conf_schema; k->section; k++)
-		fprintf(f, "  --%s-%s VALUE%s\n      %s%s%s\n", k->section, k->key, k->multi ? " (repeatable)" : "",
-			k->help, k->def ? "; default: " : "", k->def ? k->def : "");
+	for (const struct cvm_conf_key *k = cvm_conf_schema; k->section; k++) {
+		char opt[80];
+		/* The option spells the key's underscores as dashes, as parse_args() registers it. */
+		snprintf(opt, sizeof(opt), "%s-%s", k->section, k->key);
+		for (char *p = opt; *p; p++)
+			if (*p == '_')
+				*p = '-';
+		fprintf(f, "  --%s VALUE%s\n      %s%s%s\n", opt, k->multi ? " (repeatable)" : "", k->help,
+			k->def ? "; default: " : "", k->def ? k->def : "");
+	}
 	fprintf(f, "  --set SECTION.KEY=VALUE   the same, by name\n"
 		   "  --workload FILE           short for --workload-binary\n"
 		   "  --cmdline STRING          short for --kernel-cmdline\n"
