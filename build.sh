@@ -64,23 +64,10 @@ build/bin/cvm-image build --config "$config" "${pass[@]}" \
 	--out "$out"
 
 measure_has() { build/bin/cvm-measure --help 2>&1 | grep -qw "$1"; }
-# write_from FILE CMD...: CMD's stdout into FILE, atomically; a failure fails the build.
-write_from() {
-	local f=$1; shift
-	"$@" >"$f.tmp" || { rm -f "$f.tmp"; echo "build.sh: fatal: unable to write $f" >&2; exit 1; }
-	mv -f "$f.tmp" "$f"
-}
-if measure_has predict; then
-	step "predict measurements"
-	write_from "$out/measurements.json" build/bin/cvm-measure predict "$out/disk.raw" --json
-fi
-if measure_has reference-values; then
-	step "reference values"
-	write_from "$out/reference-values.json" build/bin/cvm-measure reference-values "$out/disk.raw"
-fi
-if measure_has corim; then
-	step "CoRIM"
-	build/bin/cvm-measure corim "$out/disk.raw" -o "$out/corim.cbor" ||
-		{ echo "build.sh: fatal: unable to write $out/corim.cbor" >&2; exit 1; }
+if measure_has publish; then
+	# One prediction of the disk (PCR 5 needs the GPT) for all three files.
+	step "measurements, reference values, CoRIM"
+	build/bin/cvm-measure publish "$out/disk.raw" --out "$out" ||
+		{ echo "build.sh: fatal: unable to publish the measurements of $out/disk.raw" >&2; exit 1; }
 fi
 step "done: $out"

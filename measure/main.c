@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cjson/cJSON.h>
 
@@ -1432,6 +1433,130 @@ out:
 	return code;
 }
 
+/* ---------------------------------------------------------------- publish */
+
+static void publish_help(FILE *f)
+{
+	fputs("usage: " PROG " publish IMAGE --out DIR [--stub-version N] [--failed-boot-options N]\n"
+	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the three files an\n"
+	      "  image publisher ships: DIR/measurements.json (as predict --json),\n"
+	      "  DIR/reference-values.json (as reference-values) and DIR/corim.cbor (as corim).\n"
+	      "  Each file is written to a temporary name and renamed.\n", f);
+}
+
+/* Writes cJSON text plus a newline to PATH atomically. */
+static int write_json_file(const char *path, cJSON *root)
+{
+	char *text = root ? cJSON_Print(root) : NULL;
+	size_t n;
+	int r;
+
+	if (!text)
+		return -ENOMEM;
+	n = strlen(text);
+	text[n] = '\n'; /* cJSON_Print's NUL becomes the final newline */
+	r = cvm_write_file_atomic(path, text, n + 1, 0644);
+	free(text);
+	return r;
+}
+
+static int verb_publish(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "stub-version", required_argument, NULL, 's' },
+		{ "failed-boot-options", required_argument, NULL, 'f' },
+		{ 0 },
+	};
+	struct cvm_predict_opts opts = { 0 };
+	struct cvm_corim_opts co = { 0 };
+	struct cvm_prediction *p = NULL;
+	struct cvm_rv_set *s = NULL;
+	const char *dir = NULL;
+	char path[4096], *rvps = NULL;
+	uint8_t *corim = NULL;
+	size_t corim_len = 0;
+	cJSON *root = NULL;
+	int c, r, code;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			publish_help(stdout);
+			return EXIT_OK;
+		case 'o':
+			dir = optarg;
+			break;
+		case 's':
+			if (parse_stub_version(optarg, &opts.stub_version) < 0)
+				return usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
+			break;
+		case 'f':
+			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
+				return usage_error("unable to parse --failed-boot-options %s", optarg);
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc || !dir)
+		return usage_error("unable to publish: expected one IMAGE and --out DIR");
+	code = load_prediction(argv[optind], &opts, &p);
+	if (code != EXIT_OK)
+		return code;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		code = fatal(EXIT_DATA, "unable to publish: %s", strerror(ENOMEM));
+		goto out;
+	}
+	r = cvm_rv_add_prediction(s, p, false);
+	if (r >= 0)
+		r = cvm_rv_rvps_message(s, &rvps);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to build reference values for %s: %s", argv[optind], strerror(-r));
+		goto out;
+	}
+	r = cvm_corim_build(p, &co, &corim, &corim_len);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to build a CoRIM for %s: %s", argv[optind], strerror(-r));
+		goto out;
+	}
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		code = fatal(EXIT_DATA, "unable to create %s: %s", dir, strerror(errno));
+		goto out;
+	}
+	root = prediction_json(p);
+	snprintf(path, sizeof(path), "%s/measurements.json", dir);
+	r = write_json_file(path, root);
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/reference-values.json", dir);
+		/* The same bytes reference-values prints: the message and a newline. */
+		size_t n = strlen(rvps);
+		char *t = realloc(rvps, n + 2);
+		r = t ? 0 : -ENOMEM;
+		if (t) {
+			rvps = t;
+			memcpy(rvps + n, "\n", 2);
+			r = cvm_write_file_atomic(path, rvps, n + 1, 0644);
+		}
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/corim.cbor", dir);
+		r = cvm_write_file_atomic(path, corim, corim_len, 0644);
+	}
+	if (r < 0)
+		code = fatal(EXIT_DATA, "unable to write %s: %s", path, strerror(-r));
+out:
+	cJSON_Delete(root);
+	free(rvps);
+	free(corim);
+	free(s);
+	free(p);
+	return code;
+}
+
 /* ----------------------------------------------------------------- verbs */
 
 static const struct verb {
@@ -1443,6 +1568,7 @@ static const struct verb {
 	{ "corim", verb_corim, "the predicted reference values as a CoRIM (CBOR)" },
 	{ "explain", verb_explain, "compare a prediction with a boot's event log and PCRs" },
 	{ "predict", verb_predict, "predict the PCRs a boot of an image (UKI, raw disk, VHD) produces" },
+	{ "publish", verb_publish, "predict once, write measurements.json, reference-values.json, corim.cbor" },
 	{ "reference-values", verb_reference_values, "Trustee RVPS reference values for an image" },
 	{ "replay", verb_replay, "replay a TCG event log into PCR values" },
 };

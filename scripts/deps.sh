@@ -165,7 +165,13 @@ DEPS_HOST_LDFLAGS  :=$lib_host
 DEPS_MUSL_CPPFLAGS :=$inc_musl -DMBEDTLS_USER_CONFIG_FILE='"mbedtls-guest.h"'
 DEPS_MUSL_LDFLAGS  :=$lib_musl
 MK
-	mv -f "$tmp" "$out"
+	# Objects depend on deps.mk: replace it only when it changes, so an
+	# unchanged configuration rebuilds nothing.
+	if cmp -s "$tmp" "$out"; then
+		rm -f "$tmp"
+	else
+		mv -f "$tmp" "$out"
+	fi
 }
 
 cmd_refresh_lock() {
