@@ -7,6 +7,7 @@
 
 #include "cvmkit/bytes.h"
 #include "cvmkit/gpt.h"
+#include "cvmkit/hex.h"
 #include "cvmkit/hash.h"
 
 const uint8_t CVM_GPT_TYPE_ESP[16] = { 0x28, 0x73, 0x2a, 0xc1, 0x1f, 0xf8, 0xd2, 0x11,
@@ -111,35 +112,22 @@ void cvm_guid_format(const uint8_t guid[16], char *out)
 	*p = 0;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int cvm_guid_parse(const char *s, uint8_t out[16])
 {
-	uint8_t g[16];
+	uint8_t g[16], b;
 	size_t pos = 0;
 
 	if (!s || strlen(s) != 36)
 		return -EINVAL;
 	for (int i = 0; i < 16; i++) {
-		int hi, lo;
 		if (i == 4 || i == 6 || i == 8 || i == 10) {
 			if (s[pos++] != '-')
 				return -EINVAL;
 		}
-		hi = hexval(s[pos++]);
-		lo = hexval(s[pos++]);
-		if (hi < 0 || lo < 0)
+		if (cvm_hex_decode(s + pos, 2, &b, 1) < 0)
 			return -EINVAL;
-		g[guid_order[i]] = (uint8_t)(hi << 4 | lo);
+		pos += 2;
+		g[guid_order[i]] = b;
 	}
 	memcpy(out, g, 16);
 	return 0;
