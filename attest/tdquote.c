@@ -10,27 +10,13 @@
 #include "cvmkit/hash.h"
 #include "cvmkit/tdquote.h"
 #include "crypto.h"
+#include "reader.h"
 #include "roots.h"
 
 #define CERT_TYPE_PCK_CHAIN 5
 #define CERT_TYPE_QE_REPORT 6
 #define QE_REPORT_SIZE 384
 #define QE_REPORT_DATA_OFFSET 320
-
-struct rd {
-	const uint8_t *p;
-	size_t left;
-};
-
-static int take(struct rd *r, size_t n, const uint8_t **ret)
-{
-	if (n > r->left)
-		return -EBADMSG;
-	*ret = r->p;
-	r->p += n;
-	r->left -= n;
-	return 0;
-}
 
 static void body(struct cvm_td_quote *q, const uint8_t *b, int tdx15)
 {
@@ -56,15 +42,19 @@ static void body(struct cvm_td_quote *q, const uint8_t *b, int tdx15)
 int cvm_td_quote_parse(const uint8_t *buf, size_t len, struct cvm_td_quote *ret)
 {
 	struct cvm_td_quote q;
-	struct rd r = { buf, len }, s;
-	const uint8_t *h, *b, *p;
+	struct rd r, sig, cert;
+	const uint8_t *h, *b;
 	size_t body_len = CVM_TD_QUOTE_BODY_V4_SIZE;
-	uint32_t sig_len, cert_len, inner_len;
-	uint16_t cert_type, inner_type, auth_len;
+	uint32_t cert_len, inner_len;
+	uint16_t cert_type, inner_type;
 
 	if (len > CVM_TD_QUOTE_MAX_SIZE)
 		return -EFBIG;
-	if (!buf || take(&r, CVM_TD_QUOTE_HEADER_SIZE, &h) < 0)
+	if (!buf)
+		return -EBADMSG;
+	r = rd_init(buf, len);
+	h = rd_take(&r, CVM_TD_QUOTE_HEADER_SIZE);
+	if (!h)
 		return -EBADMSG;
 	memset(&q, 0, sizeof(q));
 	q.version = cvm_le16(h);
@@ -80,10 +70,10 @@ int cvm_td_quote_parse(const uint8_t *buf, size_t len, struct cvm_td_quote *ret)
 	    q.att_key_type != CVM_TD_ATT_KEY_ECDSA_P256)
 		return -EPROTONOSUPPORT;
 	if (q.version == 5) {
-		if (take(&r, 6, &p) < 0)
+		q.body_type = rd_le16(&r);
+		q.body_size = rd_le32(&r);
+		if (r.err)
 			return -EBADMSG;
-		q.body_type = cvm_le16(p);
-		q.body_size = cvm_le32(p + 2);
 		if (q.body_type == 2 && q.body_size == CVM_TD_QUOTE_BODY_V4_SIZE)
 			body_len = CVM_TD_QUOTE_BODY_V4_SIZE;
 		else if (q.body_type == 3 && q.body_size == CVM_TD_QUOTE_BODY_15_SIZE)
@@ -91,41 +81,37 @@ int cvm_td_quote_parse(const uint8_t *buf, size_t len, struct cvm_td_quote *ret)
 		else
 			return -EPROTONOSUPPORT;
 	}
-	if (take(&r, body_len, &b) < 0)
+	b = rd_take(&r, body_len);
+	if (!b)
 		return -EBADMSG;
 	body(&q, b, body_len == CVM_TD_QUOTE_BODY_15_SIZE);
 	q.signed_data = buf;
-	q.signed_len = len - r.left;
+	q.signed_len = r.off;
 
-	if (take(&r, 4, &p) < 0)
+	/* From here on read only inside the declared signature data, and then
+	 * inside the declared certification data. */
+	sig = rd_sub(&r, rd_le32(&r));
+	q.signature = rd_take(&sig, 64);
+	q.attest_key = rd_take(&sig, 64);
+	cert_type = rd_le16(&sig);
+	cert_len = rd_le32(&sig);
+	if (sig.err)
 		return -EBADMSG;
-	sig_len = cvm_le32(p);
-	if (take(&r, sig_len, &p) < 0)
-		return -EBADMSG;
-	/* From here on read only inside the declared signature data. */
-	s.p = p;
-	s.left = sig_len;
-	if (take(&s, 64, &q.signature) < 0 || take(&s, 64, &q.attest_key) < 0 || take(&s, 6, &p) < 0)
-		return -EBADMSG;
-	cert_type = cvm_le16(p);
-	cert_len = cvm_le32(p + 2);
 	if (cert_type != CERT_TYPE_QE_REPORT)
 		return -EPROTONOSUPPORT;
-	if (cert_len > s.left)
+	cert = rd_sub(&sig, cert_len);
+	q.qe_report = rd_take(&cert, QE_REPORT_SIZE);
+	q.qe_report_signature = rd_take(&cert, 64);
+	q.qe_auth_len = rd_le16(&cert);
+	q.qe_auth_data = rd_take(&cert, q.qe_auth_len);
+	inner_type = rd_le16(&cert);
+	inner_len = rd_le32(&cert);
+	if (cert.err)
 		return -EBADMSG;
-	s.left = cert_len;
-	if (take(&s, QE_REPORT_SIZE, &q.qe_report) < 0 || take(&s, 64, &q.qe_report_signature) < 0 ||
-	    take(&s, 2, &p) < 0)
-		return -EBADMSG;
-	auth_len = cvm_le16(p);
-	if (take(&s, auth_len, &q.qe_auth_data) < 0 || take(&s, 6, &p) < 0)
-		return -EBADMSG;
-	q.qe_auth_len = auth_len;
-	inner_type = cvm_le16(p);
-	inner_len = cvm_le32(p + 2);
 	if (inner_type != CERT_TYPE_PCK_CHAIN)
 		return -EPROTONOSUPPORT;
-	if (take(&s, inner_len, &q.pck_chain) < 0)
+	q.pck_chain = rd_take(&cert, inner_len);
+	if (!q.pck_chain)
 		return -EBADMSG;
 	q.pck_chain_len = inner_len;
 	*ret = q;

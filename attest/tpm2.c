@@ -1,6 +1,6 @@
 /* TPM 2.0 commands for Azure vTPM evidence, marshalled by hand (Part 3
  * command layouts).  Responses come from a device or a socket we do not
- * control, so every field is read through struct rd, which latches an error
+ * control, so every field is read through reader.h, which latches an error
  * instead of reading past the received bytes, and every parser must consume
  * its parameter area exactly. */
 #include <errno.h>
@@ -16,6 +16,7 @@
 
 #include "cvmkit/bytes.h"
 #include "cvmkit/tpm2.h"
+#include "reader.h"
 
 #define ST_NO_SESSIONS 0x8001
 #define ST_SESSIONS 0x8002
@@ -95,78 +96,6 @@ static void w_begin(struct wr *w, struct cvm_tpm2 *t, bool sessions, uint32_t cc
 	w_u32(w, 0); /* patched by execute() */
 	w_u32(w, cc);
 }
-
-struct rd {
-	const uint8_t *p;
-	size_t len, off;
-	bool err;
-};
-
-static bool r_need(struct rd *r, size_t n)
-{
-	if (r->err || n > r->len - r->off) {
-		r->err = true;
-		return false;
-	}
-	return true;
-}
-static uint8_t r_u8(struct rd *r) { return r_need(r, 1) ? r->p[r->off++] : 0; }
-static uint16_t r_u16(struct rd *r)
-{
-	uint16_t v = 0;
-	if (r_need(r, 2)) {
-		v = cvm_be16(r->p + r->off);
-		r->off += 2;
-	}
-	return v;
-}
-static uint32_t r_u32(struct rd *r)
-{
-	uint32_t v = 0;
-	if (r_need(r, 4)) {
-		v = cvm_be32(r->p + r->off);
-		r->off += 4;
-	}
-	return v;
-}
-/* A TPM2B of at most max bytes: returns a pointer into the response (NULL on
- * error) and its size. */
-static const uint8_t *r_tpm2b(struct rd *r, size_t max, size_t *ret_len)
-{
-	uint16_t n = r_u16(r);
-	const uint8_t *p;
-
-	*ret_len = 0;
-	if (r->err || n > max || !r_need(r, n)) {
-		r->err = true;
-		return NULL;
-	}
-	p = r->p + r->off;
-	r->off += n;
-	*ret_len = n;
-	return p;
-}
-static void r_copy2b(struct rd *r, uint8_t *out, size_t max, size_t *ret_len)
-{
-	size_t n;
-	const uint8_t *p = r_tpm2b(r, max, &n);
-
-	if (p && n)
-		memcpy(out, p, n);
-	*ret_len = n;
-}
-/* A sub-reader over the next n bytes (a TPM2B's contents). */
-static struct rd r_sub(struct rd *r, size_t n)
-{
-	struct rd s = { .err = true };
-
-	if (r_need(r, n)) {
-		s = (struct rd){ .p = r->p + r->off, .len = n };
-		r->off += n;
-	}
-	return s;
-}
-static bool r_done(const struct rd *r) { return !r->err && r->off == r->len; }
 
 static size_t digest_size(uint16_t alg)
 {
@@ -533,10 +462,10 @@ static int execute(struct cvm_tpm2 *t, struct wr *w, bool sessions, size_t nhand
 		return n;
 	if ((size_t)n < HDR || (size_t)n > sizeof(t->resp))
 		return -EPROTO;
-	r = (struct rd){ .p = t->resp, .len = (size_t)n };
-	tag = r_u16(&r);
-	size = r_u32(&r);
-	rc = r_u32(&r);
+	r = rd_init(t->resp, (size_t)n);
+	tag = rd_be16(&r);
+	size = rd_be32(&r);
+	rc = rd_be32(&r);
 	if (size != (uint32_t)n || (tag != ST_NO_SESSIONS && tag != ST_SESSIONS))
 		return -EPROTO;
 	t->last_rc = rc;
@@ -550,21 +479,21 @@ static int execute(struct cvm_tpm2 *t, struct wr *w, bool sessions, size_t nhand
 	if (tag != (sessions ? ST_SESSIONS : ST_NO_SESSIONS))
 		return -EPROTO;
 	for (size_t i = 0; i < nhandles; i++)
-		(void)r_u32(&r);
+		(void)rd_be32(&r);
 	if (sessions) {
-		uint32_t psize = r_u32(&r);
+		uint32_t psize = rd_be32(&r);
 		size_t nl, hl;
 
-		*params = r_sub(&r, psize);
+		*params = rd_sub(&r, psize);
 		/* One TPMS_AUTH_RESPONSE for the password session: empty nonce
 		 * and hmac. */
-		(void)r_tpm2b(&r, 64, &nl);
-		(void)r_u8(&r);
-		(void)r_tpm2b(&r, 64, &hl);
-		if (!r_done(&r) || nl || hl)
+		(void)rd_tpm2b(&r, 64, &nl);
+		(void)rd_u8(&r);
+		(void)rd_tpm2b(&r, 64, &hl);
+		if (!rd_done(&r) || nl || hl)
 			return -EPROTO;
 	} else {
-		*params = r_sub(&r, r.len - r.off);
+		*params = rd_sub(&r, r.len - r.off);
 	}
 	if (r.err || params->err)
 		return -EPROTO;
@@ -587,8 +516,8 @@ int cvm_tpm2_get_random(struct cvm_tpm2 *t, uint8_t *out, size_t len)
 		r = execute(t, &w, false, 0, &p);
 		if (r < 0)
 			return r;
-		b = r_tpm2b(&p, want, &n);
-		if (!b || !r_done(&p) || n == 0)
+		b = rd_tpm2b(&p, want, &n);
+		if (!b || !rd_done(&p) || n == 0)
 			return -EPROTO;
 		memcpy(out + done, b, n);
 		done += n;
@@ -610,16 +539,16 @@ int cvm_tpm2_get_property(struct cvm_tpm2 *t, uint32_t property, uint32_t *ret_v
 	r = execute(t, &w, false, 0, &p);
 	if (r < 0)
 		return r;
-	(void)r_u8(&p); /* moreData */
-	cap = r_u32(&p);
-	count = r_u32(&p);
+	(void)rd_u8(&p); /* moreData */
+	cap = rd_be32(&p);
+	count = rd_be32(&p);
 	if (p.err || cap != CAP_TPM_PROPERTIES || count > 1)
 		return -EPROTO;
 	if (count == 0)
-		return r_done(&p) ? -ENOENT : -EPROTO;
-	prop = r_u32(&p);
-	value = r_u32(&p);
-	if (!r_done(&p))
+		return rd_done(&p) ? -ENOENT : -EPROTO;
+	prop = rd_be32(&p);
+	value = rd_be32(&p);
+	if (!rd_done(&p))
 		return -EPROTO;
 	/* A TPM answers with the next property when the one asked for does
 	 * not exist. */
@@ -657,20 +586,20 @@ static int pcr_read_once(struct cvm_tpm2 *t, uint16_t hash_alg, uint32_t mask, u
 		r = execute(t, &w, false, 0, &p);
 		if (r < 0)
 			return r;
-		c = r_u32(&p);
-		cnt = r_u32(&p);
+		c = rd_be32(&p);
+		cnt = rd_be32(&p);
 		if (p.err || cnt > 1)
 			return -EPROTO;
 		if (cnt == 1) {
-			if (r_u16(&p) != hash_alg)
+			if (rd_be16(&p) != hash_alg)
 				return -EPROTO;
-			sz = r_u8(&p);
+			sz = rd_u8(&p);
 			if (sz > 4)
 				return -EPROTO;
 			for (unsigned i = 0; i < sz; i++)
-				got |= (uint32_t)r_u8(&p) << (8 * i);
+				got |= (uint32_t)rd_u8(&p) << (8 * i);
 		}
-		ndig = r_u32(&p);
+		ndig = rd_be32(&p);
 		if (p.err || (got & ~remaining) || ndig != (uint32_t)__builtin_popcount(got) || ndig > 8)
 			return -EPROTO;
 		if (got == 0)
@@ -681,12 +610,12 @@ static int pcr_read_once(struct cvm_tpm2 *t, uint16_t hash_alg, uint32_t mask, u
 
 			if (!(got & (1u << i)))
 				continue;
-			d = r_tpm2b(&p, 64, &n);
+			d = rd_tpm2b(&p, 64, &n);
 			if (!d || n != dsize)
 				return -EPROTO;
 			memcpy(out[i], d, n);
 		}
-		if (!r_done(&p))
+		if (!rd_done(&p))
 			return -EPROTO;
 		if (!first && c != counter)
 			return -EAGAIN;
@@ -715,11 +644,11 @@ int cvm_tpm2_pcr_read(struct cvm_tpm2 *t, uint16_t hash_alg, uint32_t mask, uint
 }
 
 /* TPMT_SYM_DEF_OBJECT: algorithm, then keyBits and mode unless NULL. */
-static void r_sym_def(struct rd *p)
+static void skip_sym_def(struct rd *p)
 {
-	if (r_u16(p) != CVM_TPM2_ALG_NULL) {
-		(void)r_u16(p);
-		(void)r_u16(p);
+	if (rd_be16(p) != CVM_TPM2_ALG_NULL) {
+		(void)rd_be16(p);
+		(void)rd_be16(p);
 	}
 }
 
@@ -727,17 +656,17 @@ static int parse_rsa_public(struct rd *b, struct cvm_tpm2_public *k)
 {
 	size_t n;
 
-	r_sym_def(b);
-	k->scheme = r_u16(b);
+	skip_sym_def(b);
+	k->scheme = rd_be16(b);
 	k->scheme_hash = CVM_TPM2_ALG_NULL;
 	/* Every RSA scheme but NULL and RSAES carries a hash algorithm. */
 	if (k->scheme != CVM_TPM2_ALG_NULL && k->scheme != 0x0015)
-		k->scheme_hash = r_u16(b);
-	k->key_bits = r_u16(b);
-	k->exponent = r_u32(b);
-	r_copy2b(b, k->n, sizeof(k->n), &n);
+		k->scheme_hash = rd_be16(b);
+	k->key_bits = rd_be16(b);
+	k->exponent = rd_be32(b);
+	rd_copy2b(b, k->n, sizeof(k->n), &n);
 	k->n_len = n;
-	if (!r_done(b) || k->n_len * 8 != k->key_bits)
+	if (!rd_done(b) || k->n_len * 8 != k->key_bits)
 		return -EPROTO;
 	return 0;
 }
@@ -755,11 +684,11 @@ int cvm_tpm2_read_public(struct cvm_tpm2 *t, uint32_t handle, struct cvm_tpm2_pu
 	r = execute(t, &w, false, 0, &p);
 	if (r < 0)
 		return r;
-	b = r_sub(&p, r_u16(&p));
-	k.type = r_u16(&b);
-	k.name_alg = r_u16(&b);
-	k.attributes = r_u32(&b);
-	(void)r_tpm2b(&b, 64, &n); /* authPolicy */
+	b = rd_sub(&p, rd_be16(&p));
+	k.type = rd_be16(&b);
+	k.name_alg = rd_be16(&b);
+	k.attributes = rd_be32(&b);
+	(void)rd_tpm2b(&b, 64, &n); /* authPolicy */
 	if (b.err)
 		return -EPROTO;
 	if (k.type == CVM_TPM2_ALG_RSA) {
@@ -767,9 +696,9 @@ int cvm_tpm2_read_public(struct cvm_tpm2 *t, uint32_t handle, struct cvm_tpm2_pu
 		if (r < 0)
 			return r;
 	}
-	r_copy2b(&p, k.name, sizeof(k.name), &k.name_len);
-	r_copy2b(&p, k.qualified_name, sizeof(k.qualified_name), &k.qualified_name_len);
-	if (!r_done(&p))
+	rd_copy2b(&p, k.name, sizeof(k.name), &k.name_len);
+	rd_copy2b(&p, k.qualified_name, sizeof(k.qualified_name), &k.qualified_name_len);
+	if (!rd_done(&p))
 		return -EPROTO;
 	*ret = k;
 	return 0;
@@ -788,14 +717,14 @@ int cvm_tpm2_nv_read_public(struct cvm_tpm2 *t, uint32_t index, struct cvm_tpm2_
 	r = execute(t, &w, false, 0, &p);
 	if (r < 0)
 		return r;
-	b = r_sub(&p, r_u16(&p));
-	nv.index = r_u32(&b);
-	nv.name_alg = r_u16(&b);
-	nv.attributes = r_u32(&b);
-	(void)r_tpm2b(&b, 64, &n);
-	nv.data_size = r_u16(&b);
-	(void)r_tpm2b(&p, 68, &n); /* nvName */
-	if (!r_done(&b) || !r_done(&p) || nv.index != index)
+	b = rd_sub(&p, rd_be16(&p));
+	nv.index = rd_be32(&b);
+	nv.name_alg = rd_be16(&b);
+	nv.attributes = rd_be32(&b);
+	(void)rd_tpm2b(&b, 64, &n);
+	nv.data_size = rd_be16(&b);
+	(void)rd_tpm2b(&p, 68, &n); /* nvName */
+	if (!rd_done(&b) || !rd_done(&p) || nv.index != index)
 		return -EPROTO;
 	*ret = nv;
 	return 0;
@@ -851,8 +780,8 @@ int cvm_tpm2_nv_read(struct cvm_tpm2 *t, uint32_t auth_handle, uint32_t index, u
 		r = execute(t, &w, true, 0, &p);
 		if (r < 0)
 			goto out;
-		d = r_tpm2b(&p, want, &n);
-		if (!d || !r_done(&p) || n != want) {
+		d = rd_tpm2b(&p, want, &n);
+		if (!d || !rd_done(&p) || n != want) {
 			r = -EPROTO;
 			goto out;
 		}
@@ -886,7 +815,7 @@ int cvm_tpm2_nv_define(struct cvm_tpm2 *t, uint32_t index, uint32_t attributes, 
 	r = execute(t, &w, true, 0, &p);
 	if (r < 0)
 		return r;
-	return r_done(&p) ? 0 : -EPROTO;
+	return rd_done(&p) ? 0 : -EPROTO;
 }
 
 int cvm_tpm2_nv_undefine(struct cvm_tpm2 *t, uint32_t index)
@@ -902,7 +831,7 @@ int cvm_tpm2_nv_undefine(struct cvm_tpm2 *t, uint32_t index)
 	r = execute(t, &w, true, 0, &p);
 	if (r < 0)
 		return r;
-	return r_done(&p) ? 0 : -EPROTO;
+	return rd_done(&p) ? 0 : -EPROTO;
 }
 
 int cvm_tpm2_nv_write(struct cvm_tpm2 *t, uint32_t auth_handle, uint32_t index, uint16_t offset,
@@ -930,7 +859,7 @@ int cvm_tpm2_nv_write(struct cvm_tpm2 *t, uint32_t auth_handle, uint32_t index, 
 		r = execute(t, &w, true, 0, &p);
 		if (r < 0)
 			return r;
-		if (!r_done(&p))
+		if (!rd_done(&p))
 			return -EPROTO;
 		done += n;
 	}
@@ -956,21 +885,21 @@ int cvm_tpm2_quote(struct cvm_tpm2 *t, uint32_t sign_handle, const uint8_t *nonc
 	r = execute(t, &w, true, 0, &p);
 	if (r < 0)
 		return r;
-	r_copy2b(&p, q.attest, sizeof(q.attest), &q.attest_len);
-	q.sig_alg = r_u16(&p);
+	rd_copy2b(&p, q.attest, sizeof(q.attest), &q.attest_len);
+	q.sig_alg = rd_be16(&p);
 	switch (q.sig_alg) {
 	case CVM_TPM2_ALG_RSASSA:
 	case CVM_TPM2_ALG_RSAPSS:
-		q.sig_hash = r_u16(&p);
-		r_copy2b(&p, q.sig, sizeof(q.sig), &q.sig_len);
+		q.sig_hash = rd_be16(&p);
+		rd_copy2b(&p, q.sig, sizeof(q.sig), &q.sig_len);
 		break;
 	case CVM_TPM2_ALG_ECDSA: {
 		size_t rl, sl, m;
 		const uint8_t *rb, *sb;
 
-		q.sig_hash = r_u16(&p);
-		rb = r_tpm2b(&p, 66, &rl);
-		sb = r_tpm2b(&p, 66, &sl);
+		q.sig_hash = rd_be16(&p);
+		rb = rd_tpm2b(&p, 66, &rl);
+		sb = rd_tpm2b(&p, 66, &sl);
 		if (p.err)
 			return -EPROTO;
 		m = rl > sl ? rl : sl;
@@ -982,7 +911,7 @@ int cvm_tpm2_quote(struct cvm_tpm2 *t, uint32_t sign_handle, const uint8_t *nonc
 	default:
 		return -EPROTO;
 	}
-	if (!r_done(&p) || q.attest_len == 0 || q.sig_len == 0)
+	if (!rd_done(&p) || q.attest_len == 0 || q.sig_len == 0)
 		return -EPROTO;
 	*ret = q;
 	return 0;

@@ -2,87 +2,50 @@
 #include <errno.h>
 #include <string.h>
 
-#include "cvmkit/bytes.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/tpmquote.h"
 #include "crypto.h"
-
-/* A bounds-checked big-endian reader; every get fails once the input is short. */
-struct rd {
-	const uint8_t *p;
-	size_t left;
-};
-
-static int take(struct rd *r, size_t n, const uint8_t **ret)
-{
-	if (n > r->left)
-		return -EBADMSG;
-	*ret = r->p;
-	r->p += n;
-	r->left -= n;
-	return 0;
-}
-
-static int tpm2b(struct rd *r, uint8_t *out, size_t cap, size_t *ret_len)
-{
-	const uint8_t *p;
-	size_t n;
-
-	if (take(r, 2, &p) < 0)
-		return -EBADMSG;
-	n = cvm_be16(p);
-	if (n > cap || take(r, n, &p) < 0)
-		return -EBADMSG;
-	memcpy(out, p, n);
-	*ret_len = n;
-	return 0;
-}
+#include "reader.h"
 
 int cvm_tpms_attest_parse(const uint8_t *buf, size_t len, struct cvm_tpms_attest *ret)
 {
 	struct cvm_tpms_attest a;
-	struct rd r = { buf, len };
-	const uint8_t *p;
+	struct rd r;
 
 	if (len > CVM_TPMS_ATTEST_MAX_SIZE)
 		return -EFBIG;
 	if (!buf)
 		return -EBADMSG;
+	r = rd_init(buf, len);
 	memset(&a, 0, sizeof(a));
-	if (take(&r, 6, &p) < 0)
-		return -EBADMSG;
-	a.magic = cvm_be32(p);
-	a.type = cvm_be16(p + 4);
+	a.magic = rd_be32(&r);
+	a.type = rd_be16(&r);
 	/* Refusing anything but a TPM-generated quote keeps a signature over
 	 * caller-chosen bytes (TPM2_Sign) from passing as a quote. */
-	if (a.magic != CVM_TPM_GENERATED_VALUE || a.type != CVM_TPM_ST_ATTEST_QUOTE)
+	if (r.err || a.magic != CVM_TPM_GENERATED_VALUE || a.type != CVM_TPM_ST_ATTEST_QUOTE)
 		return -EBADMSG;
-	if (tpm2b(&r, a.signer, sizeof(a.signer), &a.signer_len) < 0 ||
-	    tpm2b(&r, a.extra_data, sizeof(a.extra_data), &a.extra_data_len) < 0)
-		return -EBADMSG;
-	if (take(&r, 8 + 4 + 4 + 1 + 8 + 4, &p) < 0)
-		return -EBADMSG;
-	a.clock = cvm_be64(p);
-	a.reset_count = cvm_be32(p + 8);
-	a.restart_count = cvm_be32(p + 12);
-	a.safe = p[16];
-	a.firmware_version = cvm_be64(p + 17);
-	a.selection_count = cvm_be32(p + 25);
-	if (a.selection_count > CVM_TPM_PCR_SELECTIONS_MAX)
+	rd_copy2b(&r, a.signer, sizeof(a.signer), &a.signer_len);
+	rd_copy2b(&r, a.extra_data, sizeof(a.extra_data), &a.extra_data_len);
+	a.clock = rd_be64(&r);
+	a.reset_count = rd_be32(&r);
+	a.restart_count = rd_be32(&r);
+	a.safe = rd_u8(&r);
+	a.firmware_version = rd_be64(&r);
+	a.selection_count = rd_be32(&r);
+	if (r.err || a.selection_count > CVM_TPM_PCR_SELECTIONS_MAX)
 		return -EBADMSG;
 	for (uint32_t i = 0; i < a.selection_count; i++) {
 		struct cvm_tpm_pcr_selection *s = &a.selections[i];
-		if (take(&r, 3, &p) < 0)
-			return -EBADMSG;
-		s->hash_alg = cvm_be16(p);
-		s->size = p[2];
-		if (s->size > sizeof(s->select) || take(&r, s->size, &p) < 0)
+		const uint8_t *p;
+
+		s->hash_alg = rd_be16(&r);
+		s->size = rd_u8(&r);
+		if (s->size > sizeof(s->select) || !(p = rd_take(&r, s->size)))
 			return -EBADMSG;
 		memcpy(s->select, p, s->size);
 	}
-	if (tpm2b(&r, a.pcr_digest, sizeof(a.pcr_digest), &a.pcr_digest_len) < 0)
-		return -EBADMSG;
-	if (r.left != 0)
+	rd_copy2b(&r, a.pcr_digest, sizeof(a.pcr_digest), &a.pcr_digest_len);
+	if (!rd_done(&r))
 		return -EBADMSG;
 	*ret = a;
 	return 0;

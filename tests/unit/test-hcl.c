@@ -12,22 +12,7 @@
 #include <cmocka.h>
 
 #include "cvmkit/hcl.h"
-#include "cvmkit/hex.h"
 #include "testutil.h"
-
-static uint8_t *vec(const char *sub, size_t *len)
-{
-	return tu_read(tu_vectors(sub), len);
-}
-
-static void assert_hex(const uint8_t *buf, size_t len, const char *want)
-{
-	char s[2 * 128 + 1];
-
-	assert_true(len <= 128);
-	cvm_hex_encode(buf, len, s);
-	assert_string_equal(s, want);
-}
 
 struct hcl_case {
 	const char *file;
@@ -60,7 +45,7 @@ static void vectors(void **state)
 		const uint8_t *rd;
 		uint8_t d[32];
 		size_t len;
-		uint8_t *buf = vec(c->file, &len);
+		uint8_t *buf = tu_vector_file(c->file, &len);
 
 		assert_int_equal(len, c->len);
 		assert_int_equal(cvm_hcl_report_parse(buf, len, &r), 0);
@@ -75,9 +60,9 @@ static void vectors(void **state)
 		assert_int_equal(r.var_data_size, c->var_size);
 		assert_ptr_equal(r.var_data, buf + 1236);
 		assert_int_equal(cvm_hcl_check_binding(&r, d), 0);
-		assert_hex(d, 32, c->var_sha256);
+		tu_assert_hex(d, 32, c->var_sha256);
 		assert_int_equal(cvm_hcl_report_data(&r, &rd), 0);
-		assert_hex(rd + 32, 32, "0000000000000000000000000000000000000000000000000000000000000000");
+		tu_assert_hex(rd + 32, 32, "0000000000000000000000000000000000000000000000000000000000000000");
 
 		assert_int_equal(cvm_runtime_claims_parse(r.var_data, r.var_data_size, &rc), 0);
 		assert_int_equal(rc.ak_n_len, 256);
@@ -114,13 +99,13 @@ static void tdx_slot(void **state)
 {
 	struct cvm_hcl_report r;
 	size_t len;
-	uint8_t *buf = vec("trustee/az-tdx-vtpm/hcl-report.bin", &len);
+	uint8_t *buf = tu_vector_file("trustee/az-tdx-vtpm/hcl-report.bin", &len);
 
 	assert_int_equal(cvm_hcl_report_parse(buf, len, &r), 0);
-	assert_hex(r.hw_report, 4, "81000000");
-	assert_hex(r.hw_report + 512, 8, "0000000000000000");
-	assert_hex(r.hw_report + 520, 8, "e718060000000000");
-	assert_hex(r.hw_report + 528, 48, "024a32b070383331181619fa387cb4d55d1e38879f989933055ccad5bc2db795"
+	tu_assert_hex(r.hw_report, 4, "81000000");
+	tu_assert_hex(r.hw_report + 512, 8, "0000000000000000");
+	tu_assert_hex(r.hw_report + 520, 8, "e718060000000000");
+	tu_assert_hex(r.hw_report + 528, 48, "024a32b070383331181619fa387cb4d55d1e38879f989933055ccad5bc2db795"
 					  "d1737b66205949d15469dc8c1ba7ab7b");
 	free(buf);
 }
@@ -129,7 +114,7 @@ static void standalone_var_data(void **state)
 {
 	struct cvm_runtime_claims rc;
 	size_t len;
-	uint8_t *buf = vec("trustee/azure-cvm-tooling/var-data.bin", &len);
+	uint8_t *buf = tu_vector_file("trustee/azure-cvm-tooling/var-data.bin", &len);
 
 	assert_int_equal(len, 1110);
 	assert_int_equal(cvm_runtime_claims_parse(buf, len, &rc), 0);
@@ -143,7 +128,7 @@ static void malformed(void **state)
 	struct cvm_hcl_report r;
 	struct cvm_runtime_claims rc;
 	size_t len;
-	uint8_t *buf = vec("trustee/az-snp-vtpm/hcl-report.bin", &len);
+	uint8_t *buf = tu_vector_file("trustee/az-snp-vtpm/hcl-report.bin", &len);
 	const char *j;
 
 	assert_int_equal(cvm_hcl_report_parse(buf, 1235, &r), -EBADMSG);

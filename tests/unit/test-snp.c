@@ -14,24 +14,9 @@
 
 #include <mbedtls/x509_crt.h>
 
-#include "cvmkit/hex.h"
 #include "cvmkit/snp.h"
 #include "../../attest/crypto.h"
 #include "testutil.h"
-
-static uint8_t *vec(const char *sub, size_t *len)
-{
-	return tu_read(tu_vectors(sub), len);
-}
-
-static void assert_hex(const uint8_t *buf, size_t len, const char *want)
-{
-	char s[2 * 128 + 1];
-
-	assert_true(len <= 128);
-	cvm_hex_encode(buf, len, s);
-	assert_string_equal(s, want);
-}
 
 /* A TCB_VERSION compared as its 8 bytes in report (little-endian) order. */
 static void assert_tcb(uint64_t tcb, const char *want)
@@ -40,7 +25,7 @@ static void assert_tcb(uint64_t tcb, const char *want)
 
 	for (int i = 0; i < 8; i++)
 		b[i] = (uint8_t)(tcb >> (8 * i));
-	assert_hex(b, 8, want);
+	tu_assert_hex(b, 8, want);
 }
 
 /* The i-th certificate of a PEM file as DER (malloc'd copy). */
@@ -49,7 +34,7 @@ static uint8_t *pem_cert(const char *sub, int idx, size_t *ret_len)
 	mbedtls_x509_crt crt;
 	const mbedtls_x509_crt *c;
 	size_t len;
-	uint8_t *pem = vec(sub, &len), *der;
+	uint8_t *pem = tu_vector_file(sub, &len), *der;
 
 	mbedtls_x509_crt_init(&crt);
 	assert_int_equal(mbedtls_x509_crt_parse(&crt, pem, len + 1), 0);
@@ -73,8 +58,8 @@ static void plain_report(void **state)
 	struct cvm_snp_tcb t;
 	enum cvm_amd_gen gen;
 	size_t len, vlen;
-	uint8_t *buf = vec("trustee/snp/test-report.bin", &len);
-	uint8_t *vcek = vec("trustee/snp/test-vcek.der", &vlen);
+	uint8_t *buf = tu_vector_file("trustee/snp/test-report.bin", &len);
+	uint8_t *vcek = tu_vector_file("trustee/snp/test-vcek.der", &vlen);
 
 	assert_int_equal(len, 1184);
 	assert_int_equal(cvm_snp_report_parse(buf, len, &r), 0);
@@ -87,14 +72,14 @@ static void plain_report(void **state)
 	assert_int_equal(r.platform_info, 1);
 	assert_tcb(r.reported_tcb, "0300000000000873");
 	assert_false(r.has_cpuid);
-	assert_hex(r.report_data, 64, "ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2"
+	tu_assert_hex(r.report_data, 64, "ec6c52d7533cc2c4f45be7849cf112ab82b2009fe7bd43e71ed08c14400ad7e2"
 				      "0000000000000000000000000000000000000000000000000000000000000000");
-	assert_hex(r.measurement, 48, "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c"
+	tu_assert_hex(r.measurement, 48, "a1f3930413247bb38cfc171579ea3c12d5fe4901f0c792f63fd75d98f1ef827c"
 				      "23500644e0e692e6be917f9050d3d38c");
-	assert_hex(r.host_data, 32, "0000000000000000000000000000000000000000000000000000000000000000");
-	assert_hex(r.id_key_digest, 48, "0356215882a825279a85b300b0b742931d113bf7e32dde2e50ffde7ec743ca49"
+	tu_assert_hex(r.host_data, 32, "0000000000000000000000000000000000000000000000000000000000000000");
+	tu_assert_hex(r.id_key_digest, 48, "0356215882a825279a85b300b0b742931d113bf7e32dde2e50ffde7ec743ca49"
 					"1ecdd7f336dc28a6e0b2bb57af7a44a3");
-	assert_hex(r.chip_id, 64, "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f"
+	tu_assert_hex(r.chip_id, 64, "c38427a30d4c7af9d96f7a15b97269825a64cb76a2352ffd5d18115d89ad473f"
 				  "8e8c0bcd9a5d9286612bad4aadfb4426205a3b9e4fea82301135a170e477524e");
 	/* The vector's TCB hex lists the bytes in report order: bl 3, tee 0,
 	 * snp 8, microcode 0x73, matching the VCEK's SPL extensions. */
@@ -207,14 +192,14 @@ static void azure_report_and_vcek(void **state)
 	struct cvm_snp_report r;
 	struct cvm_vcek_info vi;
 	size_t len, vlen;
-	uint8_t *hcl = vec("trustee/az-snp-vtpm/hcl-report.bin", &len);
+	uint8_t *hcl = tu_vector_file("trustee/az-snp-vtpm/hcl-report.bin", &len);
 	uint8_t *vcek = pem_cert("trustee/az-snp-vtpm/vcek.pem", 0, &vlen);
 
 	assert_int_equal(cvm_snp_report_parse(hcl + 32, len - 32, &r), 0);
 	assert_int_equal(r.version, 2);
 	assert_int_equal(r.guest_svn, 5);
 	assert_tcb(r.current_tcb, "03000000000008d2");
-	assert_hex(r.measurement, 48, "9ac48fcac8a2d88aeeff8d427ad4f2be0e3917c748a18bdf52cc317e7fe20308"
+	tu_assert_hex(r.measurement, 48, "9ac48fcac8a2d88aeeff8d427ad4f2be0e3917c748a18bdf52cc317e7fe20308"
 				      "b459d5ef1a12e0c22944eb386d17c315");
 	assert_int_equal(cvm_snp_report_verify(&r, vcek, vlen), 0);
 	assert_int_equal(cvm_amd_verify_vcek_chain(vcek, vlen, CVM_AMD_GEN_MILAN, NULL), 0);
@@ -232,7 +217,7 @@ static void azure_report_and_vcek(void **state)
 	/* azure-cvm-tooling's VCEK chains to Milan but did not sign its report. */
 	vcek = pem_cert("trustee/azure-cvm-tooling/certs.pem", 0, &vlen);
 	free(hcl);
-	hcl = vec("trustee/azure-cvm-tooling/hcl-report-snp.bin", &len);
+	hcl = tu_vector_file("trustee/azure-cvm-tooling/hcl-report-snp.bin", &len);
 	assert_int_equal(cvm_snp_report_parse(hcl + 32, len - 32, &r), 0);
 	assert_int_equal(cvm_amd_verify_vcek_chain(vcek, vlen, CVM_AMD_GEN_MILAN, NULL), 0);
 	assert_int_equal(cvm_snp_report_verify(&r, vcek, vlen), -EKEYREJECTED);
@@ -258,7 +243,7 @@ static void builtin_roots(void **state)
 		const mbedtls_x509_crt *c[3];
 		const char *pem = cvm_amd_builtin_pem(g[i].gen);
 		size_t len;
-		uint8_t *file = vec(g[i].file, &len);
+		uint8_t *file = tu_vector_file(g[i].file, &len);
 		char cn[32];
 
 		assert_non_null(pem);

@@ -11,24 +11,9 @@
 
 #include <cmocka.h>
 
-#include "cvmkit/hex.h"
 #include "cvmkit/snp.h"
 #include "cvmkit/tdquote.h"
 #include "testutil.h"
-
-static uint8_t *vec(const char *sub, size_t *len)
-{
-	return tu_read(tu_vectors(sub), len);
-}
-
-static void assert_hex(const uint8_t *buf, size_t len, const char *want)
-{
-	char s[2 * 128 + 1];
-
-	assert_true(len <= 128);
-	cvm_hex_encode(buf, len, s);
-	assert_string_equal(s, want);
-}
 
 #define Z48 "000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000"
 
@@ -37,32 +22,32 @@ static void azure_quote(void **state)
 	struct cvm_td_quote q;
 	const char *step = NULL;
 	size_t len;
-	uint8_t *buf = vec("trustee/az-tdx-vtpm/td-quote.bin", &len);
+	uint8_t *buf = tu_vector_file("trustee/az-tdx-vtpm/td-quote.bin", &len);
 
 	assert_int_equal(len, 5006);
 	assert_int_equal(cvm_td_quote_parse(buf, len, &q), 0);
 	assert_int_equal(q.version, 4);
-	assert_hex(q.h_version, 2, "0400");
-	assert_hex(q.h_att_key_type, 2, "0200");
-	assert_hex(q.h_tee_type, 4, "81000000");
-	assert_hex(q.h_reserved, 4, "00000000");
-	assert_hex(q.vendor_id, 16, "939a7233f79c4ca9940a0db3957f0607");
-	assert_hex(q.user_data, 20, "f17eac112e4cd9a0fafce1b46b5af18f00000000");
-	assert_hex(q.tcb_svn, 16, "02010600000000000000000000000000");
-	assert_hex(q.mr_seam, 48, "360304d34a16aace0a18e09ad2d07d2b9fd3c174378e5bf108388079827f89ff"
+	tu_assert_hex(q.h_version, 2, "0400");
+	tu_assert_hex(q.h_att_key_type, 2, "0200");
+	tu_assert_hex(q.h_tee_type, 4, "81000000");
+	tu_assert_hex(q.h_reserved, 4, "00000000");
+	tu_assert_hex(q.vendor_id, 16, "939a7233f79c4ca9940a0db3957f0607");
+	tu_assert_hex(q.user_data, 20, "f17eac112e4cd9a0fafce1b46b5af18f00000000");
+	tu_assert_hex(q.tcb_svn, 16, "02010600000000000000000000000000");
+	tu_assert_hex(q.mr_seam, 48, "360304d34a16aace0a18e09ad2d07d2b9fd3c174378e5bf108388079827f89ff"
 				  "62acc5f8c473dd40706324834e202946");
-	assert_hex(q.mrsigner_seam, 48, Z48);
-	assert_hex(q.seam_attributes, 8, "0000000000000000");
-	assert_hex(q.td_attributes, 8, "0000000000000000");
-	assert_hex(q.xfam, 8, "e718060000000000");
-	assert_hex(q.mr_td, 48, "024a32b070383331181619fa387cb4d55d1e38879f989933055ccad5bc2db795"
+	tu_assert_hex(q.mrsigner_seam, 48, Z48);
+	tu_assert_hex(q.seam_attributes, 8, "0000000000000000");
+	tu_assert_hex(q.td_attributes, 8, "0000000000000000");
+	tu_assert_hex(q.xfam, 8, "e718060000000000");
+	tu_assert_hex(q.mr_td, 48, "024a32b070383331181619fa387cb4d55d1e38879f989933055ccad5bc2db795"
 				"d1737b66205949d15469dc8c1ba7ab7b");
-	assert_hex(q.mr_config_id, 48, Z48);
-	assert_hex(q.mr_owner, 48, Z48);
-	assert_hex(q.mr_owner_config, 48, Z48);
+	tu_assert_hex(q.mr_config_id, 48, Z48);
+	tu_assert_hex(q.mr_owner, 48, Z48);
+	tu_assert_hex(q.mr_owner_config, 48, Z48);
 	for (int i = 0; i < 4; i++)
-		assert_hex(q.rtmr[i], 48, Z48);
-	assert_hex(q.report_data, 64, "9734504f161d104c74e3165c15f779b06a9bb40dfa71937817d7eee68e593839"
+		tu_assert_hex(q.rtmr[i], 48, Z48);
+	tu_assert_hex(q.report_data, 64, "9734504f161d104c74e3165c15f779b06a9bb40dfa71937817d7eee68e593839"
 				      "0000000000000000000000000000000000000000000000000000000000000000");
 	assert_int_equal(q.signed_len, 632);
 	assert_int_equal(q.qe_auth_len, 32);
@@ -99,7 +84,7 @@ static void malformed(void **state)
 {
 	struct cvm_td_quote q;
 	size_t len;
-	uint8_t *buf = vec("trustee/az-tdx-vtpm/td-quote.bin", &len);
+	uint8_t *buf = tu_vector_file("trustee/az-tdx-vtpm/td-quote.bin", &len);
 
 	/* Every truncation inside the signed data and signature data fails. */
 	for (size_t n = 0; n < 4936; n += 37)

@@ -28,24 +28,10 @@ struct quote {
 	uint8_t pcrs[24][32];
 };
 
-static uint8_t *vec(const char *sub, size_t *len)
-{
-	return tu_read(tu_vectors(sub), len);
-}
-
-static void assert_hex(const uint8_t *buf, size_t len, const char *want)
-{
-	char s[2 * 128 + 1];
-
-	assert_true(len <= 128);
-	cvm_hex_encode(buf, len, s);
-	assert_string_equal(s, want);
-}
-
 static void load_json(const char *sub, struct quote *q)
 {
 	size_t len;
-	uint8_t *buf = vec(sub, &len);
+	uint8_t *buf = tu_vector_file(sub, &len);
 	cJSON *j = cJSON_ParseWithLength((const char *)buf, len), *p;
 
 	assert_non_null(j);
@@ -65,7 +51,7 @@ static void load_json(const char *sub, struct quote *q)
 static void load_bincode(const char *sub, struct quote *q)
 {
 	size_t len, off = 0, n;
-	uint8_t *buf = vec(sub, &len);
+	uint8_t *buf = tu_vector_file(sub, &len);
 
 	n = cvm_le64(buf);
 	off = 8;
@@ -95,7 +81,7 @@ static void snp_quote_v1(void **state)
 	struct cvm_runtime_claims rc;
 	uint8_t d[32];
 	size_t hlen;
-	uint8_t *hcl = vec("trustee/az-snp-vtpm/hcl-report.bin", &hlen);
+	uint8_t *hcl = tu_vector_file("trustee/az-snp-vtpm/hcl-report.bin", &hlen);
 
 	load_json("trustee/az-snp-vtpm/tpm-quote-v1.json", &q);
 	assert_int_equal(q.sig_len, 256);
@@ -104,8 +90,8 @@ static void snp_quote_v1(void **state)
 	assert_int_equal(cvm_tpms_attest_parse(q.msg, q.msg_len, &a), 0);
 	assert_int_equal(a.magic, 0xff544347);
 	assert_int_equal(a.type, 0x8018);
-	assert_hex(a.signer, a.signer_len, "000b96f6ef2a64ed155e38183fc0f0f240b2e63e4feb4c2ac230f14684fbe93f5f25");
-	assert_hex(a.extra_data, a.extra_data_len, "6368616c6c656e6765");
+	tu_assert_hex(a.signer, a.signer_len, "000b96f6ef2a64ed155e38183fc0f0f240b2e63e4feb4c2ac230f14684fbe93f5f25");
+	tu_assert_hex(a.extra_data, a.extra_data_len, "6368616c6c656e6765");
 	assert_int_equal(a.clock, 2167057);
 	assert_int_equal(a.reset_count, 3);
 	assert_int_equal(a.restart_count, 0);
@@ -113,10 +99,10 @@ static void snp_quote_v1(void **state)
 	assert_int_equal(a.firmware_version, 0x2020031200120003ull);
 	assert_int_equal(a.selection_count, 1);
 	assert_int_equal(a.selections[0].hash_alg, 0x000b);
-	assert_hex(a.selections[0].select, a.selections[0].size, "ffffff");
-	assert_hex(a.pcr_digest, a.pcr_digest_len, "0daff74c2fca14910b1e9b54a384707434c3365db9f163cc73a39a9f7500833f");
-	assert_hex(q.pcrs[0], 32, "f3a7e99a5f819a034386bce753a48a73cfdaa0bea0ecfc124bedbf5a8c4799be");
-	assert_hex(q.pcrs[17], 32, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
+	tu_assert_hex(a.selections[0].select, a.selections[0].size, "ffffff");
+	tu_assert_hex(a.pcr_digest, a.pcr_digest_len, "0daff74c2fca14910b1e9b54a384707434c3365db9f163cc73a39a9f7500833f");
+	tu_assert_hex(q.pcrs[0], 32, "f3a7e99a5f819a034386bce753a48a73cfdaa0bea0ecfc124bedbf5a8c4799be");
+	tu_assert_hex(q.pcrs[17], 32, "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff");
 	assert_int_equal(cvm_tpm_pcr_digest((const uint8_t(*)[32])q.pcrs, 24, d), 0);
 	assert_memory_equal(d, a.pcr_digest, 32);
 
@@ -166,7 +152,7 @@ static void tooling_quote(void **state)
 	mbedtls_pk_context pk;
 	uint8_t n[256], e[4], d[32];
 	size_t len;
-	uint8_t *pem = vec("trustee/azure-cvm-tooling/akpub.pem", &len);
+	uint8_t *pem = tu_vector_file("trustee/azure-cvm-tooling/akpub.pem", &len);
 
 	mbedtls_pk_init(&pk);
 	assert_int_equal(mbedtls_pk_parse_public_key(&pk, pem, len + 1), 0);
@@ -176,9 +162,9 @@ static void tooling_quote(void **state)
 	assert_int_equal(q.sig_len, 256);
 	assert_int_equal(q.msg_len, 122);
 	assert_int_equal(cvm_tpms_attest_parse(q.msg, q.msg_len, &a), 0);
-	assert_hex(a.extra_data, a.extra_data_len, "6368616c6c656e6765");
-	assert_hex(a.pcr_digest, a.pcr_digest_len, "04fabd988106412e438c1b93ad3b4b046c760f8f99ec557d87adf2ab02b7a4a0");
-	assert_hex(q.pcrs[6], 32, "7dc4907110e24eebebb50bf5daf91eca52d626d1744ba61a3230e6dd1297bc18");
+	tu_assert_hex(a.extra_data, a.extra_data_len, "6368616c6c656e6765");
+	tu_assert_hex(a.pcr_digest, a.pcr_digest_len, "04fabd988106412e438c1b93ad3b4b046c760f8f99ec557d87adf2ab02b7a4a0");
+	tu_assert_hex(q.pcrs[6], 32, "7dc4907110e24eebebb50bf5daf91eca52d626d1744ba61a3230e6dd1297bc18");
 	assert_int_equal(cvm_tpm_pcr_digest((const uint8_t(*)[32])q.pcrs, 24, d), 0);
 	assert_memory_equal(d, a.pcr_digest, 32);
 	assert_int_equal(cvm_tpm_quote_verify(q.msg, q.msg_len, q.sig, q.sig_len, n, sizeof(n), e, sizeof(e)), 0);

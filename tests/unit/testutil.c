@@ -45,6 +45,21 @@ uint8_t *tu_read(const char *path, size_t *ret_len)
 	return buf;
 }
 
+uint8_t *tu_vector_file(const char *sub, size_t *ret_len)
+{
+	return tu_read(tu_vectors(sub), ret_len);
+}
+
+void tu_assert_hex(const uint8_t *buf, size_t len, const char *hex)
+{
+	char *s = malloc(2 * len + 1);
+
+	assert_non_null(s);
+	cvm_hex_encode(buf, len, s);
+	assert_string_equal(s, hex);
+	free(s);
+}
+
 uint8_t *tu_unhex(const char *hex, size_t *ret_len)
 {
 	size_t n = strlen(hex) / 2;

@@ -13,6 +13,14 @@ const char *tu_vectors(const char *sub);
 /* Reads a file (fails the test on error); caller frees. */
 uint8_t *tu_read(const char *path, size_t *ret_len);
 
+/* Reads the vector file SUB (tu_vectors() finds it, and skips the test when
+ * vectors are absent); fails the test on a read error.  Caller frees. */
+uint8_t *tu_vector_file(const char *sub, size_t *ret_len);
+
+/* Asserts that the len bytes at buf, hex-encoded in lowercase, equal hex
+ * exactly (so a length mismatch fails too).  Any len. */
+void tu_assert_hex(const uint8_t *buf, size_t len, const char *hex);
+
 /* Decodes a hex string of any length (fails the test on bad input); caller frees. */
 uint8_t *tu_unhex(const char *hex, size_t *ret_len);
 
