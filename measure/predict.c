@@ -3,7 +3,13 @@
  * Every event modelled here was compared with a real OVMF + swtpm boot of a
  * systemd-stub 257 UKI (vectors/measured-boot/ovmf-swtpm-capture and
  * tests/boot/test-boot-measure.sh): the order of events inside each PCR is
- * the order the firmware, systemd-stub and the Linux EFI stub log them. */
+ * the order the firmware, systemd-stub and the Linux EFI stub log them.
+ *
+ * The large digests (Authenticode of the UKI and of .linux, section contents,
+ * the initrd blob; a few dozen MB per bank) are independent of each other:
+ * they are queued while the events are laid out, computed together on a small
+ * thread pool (hashjobs.h), and only then is every PCR replayed in event
+ * order.  Small events are hashed on the spot. */
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
@@ -19,6 +25,7 @@
 #include "cvmkit/predict.h"
 #include "cvmkit/uki.h"
 #include "cvmkit/vhd.h"
+#include "hashjobs.h"
 
 static const char ACTION_BOOT_OPTION[] = "Calling EFI Application from Boot Option";
 static const char ACTION_RETURNING[] = "Returning from EFI Application from Boot Option";
@@ -33,6 +40,18 @@ static const uint8_t GUID_SECDB[16] = { 0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96
 					0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f };
 
 #define SDMAGIC_PREFIX "#### LoaderInfo: systemd-stub "
+
+/* One UKI being predicted: the queued digests and the section memory they
+ * point into, all alive until the batch has run. */
+struct predictor {
+	struct cvm_prediction *p;
+	const uint8_t *uki;
+	size_t len;
+	struct cvm_pe pe;
+	struct hashjobs jobs;
+	const uint8_t *mem[CVM_PE_MAX_SECTIONS];  /* NULL until first needed */
+	size_t mem_len[CVM_PE_MAX_SECTIONS];
+};
 
 static struct cvm_predict_event *new_event(struct cvm_prediction *p, unsigned pcr, uint32_t type, const char *desc)
 {
@@ -64,18 +83,63 @@ static int add_data_event(struct cvm_prediction *p, unsigned pcr, uint32_t type,
 	return 0;
 }
 
-static int add_authenticode_event(struct cvm_prediction *p, const char *desc, const uint8_t *pe, size_t len)
+/* An event whose digests are queued: H(pieces), padded as hashjobs.h says. */
+static int add_queued_event(struct predictor *c, unsigned pcr, uint32_t type, const char *desc,
+			    const struct hashjob_piece *pieces, size_t n, bool pad4)
 {
-	struct cvm_predict_event *e = new_event(p, CVM_PCR_BOOT_LOADER_CODE, CVM_EV_EFI_BOOT_SERVICES_APPLICATION, desc);
-	int r;
+	struct cvm_predict_event *e = new_event(c->p, pcr, type, desc);
+	int r = 0;
 
 	if (!e)
 		return -E2BIG;
-	for (size_t b = 0; b < p->n_banks; b++) {
-		r = cvm_pe_authenticode(pe, len, p->banks[b], e->digest[b]);
-		if (r < 0)
-			return r;
+	for (size_t b = 0; b < c->p->n_banks && r >= 0; b++)
+		r = hashjobs_add_digest(&c->jobs, c->p->banks[b], pieces, n, pad4, e->digest[b]);
+	return r;
+}
+
+static int add_authenticode_event(struct predictor *c, const char *desc, const uint8_t *pe, size_t len)
+{
+	struct cvm_predict_event *e = new_event(c->p, CVM_PCR_BOOT_LOADER_CODE, CVM_EV_EFI_BOOT_SERVICES_APPLICATION, desc);
+	int r = 0;
+
+	if (!e)
+		return -E2BIG;
+	for (size_t b = 0; b < c->p->n_banks && r >= 0; b++)
+		r = hashjobs_add_authenticode(&c->jobs, c->p->banks[b], pe, len, e->digest[b]);
+	return r;
+}
+
+/* cvm_pe_section_memory() of section s, materialised once per prediction
+ * (.linux and .initrd are used by several PCRs) and not copied at all when
+ * the raw data covers VirtualSize: then the memory image is a slice of the
+ * UKI.  Same errors as cvm_pe_section_memory(). */
+static int section_memory(struct predictor *c, const struct cvm_pe_section *s, const uint8_t **ret_buf,
+			  size_t *ret_len)
+{
+	size_t i = (size_t)(s - c->pe.sections);
+	int r;
+
+	if (!c->mem[i]) {
+		if (s->virtual_size == 0 || s->virtual_size > s->size_of_raw_data) {
+			uint8_t *m = NULL;
+
+			r = cvm_pe_section_memory(c->uki, c->len, s, &m, &c->mem_len[i]);
+			if (r >= 0)
+				r = hashjobs_keep(&c->jobs, m);
+			if (r < 0)
+				return r;
+			c->mem[i] = m;
+		} else {
+			if (s->virtual_size > CVM_PE_SECTION_MEMORY_MAX)
+				return -EFBIG;
+			if ((uint64_t)s->pointer_to_raw_data + s->virtual_size > c->len)
+				return -EBADMSG;
+			c->mem[i] = c->uki + s->pointer_to_raw_data;
+			c->mem_len[i] = s->virtual_size;
+		}
 	}
+	*ret_buf = c->mem[i];
+	*ret_len = c->mem_len[i];
 	return 0;
 }
 
@@ -207,11 +271,6 @@ static const struct cvm_pe_section *stub_section(const struct cvm_pe *pe, unsign
 	return found;
 }
 
-struct piece {
-	uint8_t *buf;
-	size_t len;
-};
-
 /* PCR 7 as Debian 12's OVMF_CODE_4M.fd with a fresh OVMF_VARS_4M.fd measures
  * it (Secure Boot off, no keys): SecureBoot holds one zero byte, PK, KEK, db
  * and dbx are absent and measured with no data, then the separator. */
@@ -250,19 +309,19 @@ static int predict_pcr7(struct cvm_prediction *p)
 
 /* PCR 9: the Linux EFI stub measures LoadOptions, then the initrd that
  * systemd-stub serves through LoadFile2. */
-static int predict_pcr9(struct cvm_prediction *p, const uint8_t *uki, size_t len, const struct cvm_pe *pe)
+static int predict_pcr9(struct predictor *c)
 {
+	struct cvm_prediction *p = c->p;
 	const unsigned stub = p->stub_version;
 	const struct cvm_pe_section *s;
-	struct piece pieces[5] = { { 0 } };
-	size_t n = 0;
-	uint8_t *buf = NULL;
-	size_t blen = 0;
-	struct cvm_hash_ctx ctx[CVM_PREDICT_MAX_BANKS] = { { 0 } };
-	struct cvm_predict_event *e;
-	int r = 0;
+	struct hashjob_piece pieces[5];
+	const uint8_t *mem;
+	size_t n = 0, mlen;
+	uint8_t *lo = NULL;
+	size_t lolen = 0;
+	int r;
 
-	s = stub_section(pe, stub, ".cmdline");
+	s = stub_section(&c->pe, stub, ".cmdline");
 	if (!s || s->virtual_size == 0) {
 		/* Without .cmdline the boot entry's own LoadOptions reach the
 		 * kernel: a property of the firmware's boot entry, not the image. */
@@ -270,24 +329,17 @@ static int predict_pcr9(struct cvm_prediction *p, const uint8_t *uki, size_t len
 		p->pcr[CVM_PCR_KERNEL_INITRD].why = "the UKI has no .cmdline: the firmware boot entry's LoadOptions reach the kernel";
 		return 0;
 	}
-	r = cvm_pe_section_memory(uki, len, s, &buf, &blen);
+	r = section_memory(c, s, &mem, &mlen);
 	if (r < 0)
-		goto out;
-	{
-		uint8_t *lo = NULL;
-		size_t lolen = 0;
-
-		r = cvm_predict_load_options(stub, buf, blen, &lo, &lolen);
-		if (r < 0)
-			goto out;
-		r = add_data_event(p, CVM_PCR_KERNEL_INITRD, CVM_EV_EVENT_TAG,
-				   "LOADED_IMAGE::LoadOptions (.cmdline as UTF-16LE + NUL)", lo, lolen);
-		free(lo);
-		if (r < 0)
-			goto out;
-	}
-	free(buf);
-	buf = NULL;
+		return r;
+	r = cvm_predict_load_options(stub, mem, mlen, &lo, &lolen);
+	if (r < 0)
+		return r;
+	r = add_data_event(p, CVM_PCR_KERNEL_INITRD, CVM_EV_EVENT_TAG,
+			   "LOADED_IMAGE::LoadOptions (.cmdline as UTF-16LE + NUL)", lo, lolen);
+	free(lo);
+	if (r < 0)
+		return r;
 
 	/* The pieces of the initrd blob in systemd-stub's order (stub.c,
 	 * generate_embedded_initrds / initrds[]); .ucode only from 256, the
@@ -305,65 +357,41 @@ static int predict_pcr9(struct cvm_prediction *p, const uint8_t *uki, size_t len
 		};
 
 		for (size_t i = 0; i < CVM_ARRAY_SIZE(order); i++) {
-			uint8_t *mem = NULL;
-			size_t mlen = 0;
-
 			if (stub < order[i].since)
 				continue;
-			s = stub_section(pe, stub, order[i].section);
+			s = stub_section(&c->pe, stub, order[i].section);
 			if (!s || s->virtual_size == 0)
 				continue;
-			r = cvm_pe_section_memory(uki, len, s, &mem, &mlen);
+			r = section_memory(c, s, &mem, &mlen);
 			if (r < 0)
-				goto out;
+				return r;
+			pieces[n].buf = mem;
+			pieces[n].len = mlen;
 			if (order[i].cpio_name) {
-				r = cvm_cpio_stub_extra(".extra", order[i].cpio_name, 0444, mem, mlen, &pieces[n].buf,
+				uint8_t *cpio = NULL;
+
+				r = cvm_cpio_stub_extra(".extra", order[i].cpio_name, 0444, mem, mlen, &cpio,
 							&pieces[n].len);
-				free(mem);
+				if (r >= 0)
+					r = hashjobs_keep(&c->jobs, cpio);
 				if (r < 0)
-					goto out;
-			} else {
-				pieces[n].buf = mem;
-				pieces[n].len = mlen;
+					return r;
+				pieces[n].buf = cpio;
 			}
 			n++;
 		}
 	}
 	if (n == 0)
-		goto out;
-	e = new_event(p, CVM_PCR_KERNEL_INITRD, CVM_EV_EVENT_TAG,
-		      n == 1 ? "Linux initrd (.initrd)" : "Linux initrd (pieces padded to 4, incl. the .extra cpios)");
-	if (!e) {
-		r = -E2BIG;
-		goto out;
-	}
-	for (size_t b = 0; b < p->n_banks; b++) {
-		static const uint8_t zeros[4] = { 0 };
-
-		r = cvm_hash_init(&ctx[b], p->banks[b]);
-		for (size_t i = 0; i < n && r >= 0; i++) {
-			r = cvm_hash_update(&ctx[b], pieces[i].buf, pieces[i].len);
-			/* One piece is passed verbatim; several are each padded to 4. */
-			if (r >= 0 && n > 1 && pieces[i].len % 4)
-				r = cvm_hash_update(&ctx[b], zeros, 4 - pieces[i].len % 4);
-		}
-		if (r >= 0)
-			r = cvm_hash_final(&ctx[b], e->digest[b]);
-		if (r < 0)
-			goto out;
-	}
-	r = 0;
-out:
-	for (size_t b = 0; b < CVM_PREDICT_MAX_BANKS; b++)
-		cvm_hash_free(&ctx[b]);
-	for (size_t i = 0; i < n; i++)
-		free(pieces[i].buf);
-	free(buf);
-	return r;
+		return 0;
+	/* One piece is passed verbatim; several are each padded to 4. */
+	return add_queued_event(c, CVM_PCR_KERNEL_INITRD, CVM_EV_EVENT_TAG,
+				n == 1 ? "Linux initrd (.initrd)" : "Linux initrd (pieces padded to 4, incl. the .extra cpios)",
+				pieces, n, n > 1);
 }
 
-static int predict_pcr11(struct cvm_prediction *p, const uint8_t *uki, size_t len, const struct cvm_pe *pe)
+static int predict_pcr11(struct predictor *c)
 {
+	struct cvm_prediction *p = c->p;
 	const enum cvm_uki_section *list;
 	int n = cvm_uki_measured_sections(p->stub_version, &list), r = 0;
 
@@ -371,38 +399,30 @@ static int predict_pcr11(struct cvm_prediction *p, const uint8_t *uki, size_t le
 		return n;
 	for (int i = 0; i < n && r >= 0; i++) {
 		const char *name = cvm_uki_section_name(list[i]);
-		const struct cvm_pe_section *s = stub_section(pe, p->stub_version, name);
-		struct cvm_predict_event *e;
+		const struct cvm_pe_section *s = stub_section(&c->pe, p->stub_version, name);
+		struct hashjob_piece content;
 		char desc[CVM_PREDICT_DESC_MAX];
-		uint8_t *mem = NULL;
-		size_t mlen = 0;
 
 		if (!s || s->virtual_size == 0)
 			continue;
 		snprintf(desc, sizeof(desc), "section name %s", name);
 		r = add_data_event(p, CVM_PCR_KERNEL_BOOT, CVM_EV_IPL, desc, name, strlen(name) + 1);
+		if (r >= 0)
+			r = section_memory(c, s, &content.buf, &content.len);
 		if (r < 0)
 			break;
-		r = cvm_pe_section_memory(uki, len, s, &mem, &mlen);
-		if (r < 0)
-			break;
-		snprintf(desc, sizeof(desc), "section %s content (%zu bytes)", name, mlen);
-		e = new_event(p, CVM_PCR_KERNEL_BOOT, CVM_EV_IPL, desc);
-		if (!e)
-			r = -E2BIG;
-		for (size_t b = 0; e && b < p->n_banks && r >= 0; b++)
-			r = cvm_hash(p->banks[b], mem, mlen, e->digest[b]);
-		free(mem);
+		snprintf(desc, sizeof(desc), "section %s content (%zu bytes)", name, content.len);
+		r = add_queued_event(c, CVM_PCR_KERNEL_BOOT, CVM_EV_IPL, desc, &content, 1, false);
 	}
 	return r < 0 ? r : 0;
 }
 
-static int predict_pcr4(struct cvm_prediction *p, const uint8_t *uki, size_t len, const struct cvm_pe *pe,
-			unsigned failed_boots)
+static int predict_pcr4(struct predictor *c, unsigned failed_boots)
 {
+	struct cvm_prediction *p = c->p;
 	const struct cvm_pe_section *s;
-	uint8_t *mem = NULL;
-	size_t mlen = 0;
+	const uint8_t *mem;
+	size_t mlen;
 	int r;
 
 	r = add_data_event(p, CVM_PCR_BOOT_LOADER_CODE, CVM_EV_EFI_ACTION, ACTION_BOOT_OPTION, ACTION_BOOT_OPTION,
@@ -419,18 +439,17 @@ static int predict_pcr4(struct cvm_prediction *p, const uint8_t *uki, size_t len
 					   ACTION_BOOT_OPTION, strlen(ACTION_BOOT_OPTION));
 	}
 	if (r >= 0)
-		r = add_authenticode_event(p, "Authenticode of EFI/BOOT/BOOTX64.EFI (the UKI)", uki, len);
+		r = add_authenticode_event(c, "Authenticode of EFI/BOOT/BOOTX64.EFI (the UKI)", c->uki, c->len);
 	if (r < 0)
 		return r;
 	/* Secure Boot off and stub <= 257: the stub starts .linux through the
 	 * firmware's LoadImage, which measures it like any other image. */
-	s = stub_section(pe, p->stub_version, ".linux");
+	s = stub_section(&c->pe, p->stub_version, ".linux");
 	if (!s || s->virtual_size == 0)
 		return 0;
-	r = cvm_pe_section_memory(uki, len, s, &mem, &mlen);
+	r = section_memory(c, s, &mem, &mlen);
 	if (r >= 0)
-		r = add_authenticode_event(p, "Authenticode of .linux (the stub starts it through LoadImage)", mem, mlen);
-	free(mem);
+		r = add_authenticode_event(c, "Authenticode of .linux (the stub starts it through LoadImage)", mem, mlen);
 	return r < 0 ? r : 0;
 }
 
@@ -480,13 +499,19 @@ static int finish(struct cvm_prediction *p)
 static int predict_uki(struct cvm_prediction *p, const uint8_t *uki, size_t len, const uint8_t *disk, size_t dlen,
 		       const struct cvm_predict_opts *o)
 {
-	struct cvm_pe *pe = malloc(sizeof(*pe));
+	struct predictor *c = calloc(1, sizeof(*c));
+	const struct cvm_pe *pe;
 	const enum cvm_uki_section *list;
-	int r;
+	int r, rj;
 
-	if (!pe)
+	if (!c)
 		return -ENOMEM;
-	r = cvm_pe_parse(uki, len, pe);
+	c->p = p;
+	c->uki = uki;
+	c->len = len;
+	pe = &c->pe;
+	hashjobs_init(&c->jobs);
+	r = cvm_pe_parse(uki, len, &c->pe);
 	if (r < 0)
 		goto out;
 	if (o && o->stub_version) {
@@ -531,19 +556,25 @@ static int predict_uki(struct cvm_prediction *p, const uint8_t *uki, size_t len,
 	p->pcr[CVM_PCR_SYSEXTS].status = CVM_PREDICT_PREDICTED;
 	p->pcr[CVM_PCR_SYSEXTS].why = "nothing measured (no system extensions)";
 
-	r = predict_pcr4(p, uki, len, pe, o ? o->failed_boot_options : 0);
+	r = predict_pcr4(c, o ? o->failed_boot_options : 0);
 	if (r >= 0 && disk)
 		r = predict_pcr5(p, disk, dlen);
 	if (r >= 0)
 		r = predict_pcr7(p);
 	if (r >= 0)
-		r = predict_pcr9(p, uki, len, pe);
+		r = predict_pcr9(c);
 	if (r >= 0)
-		r = predict_pcr11(p, uki, len, pe);
+		r = predict_pcr11(c);
+	/* Every job was queued before the step that failed, if one did: a
+	 * sequential run would have stopped at a failing job first. */
+	rj = hashjobs_run(&c->jobs);
+	if (rj < 0)
+		r = rj;
 	if (r >= 0)
 		r = finish(p);
 out:
-	free(pe);
+	hashjobs_free(&c->jobs);
+	free(c);
 	return r < 0 ? r : 0;
 }
 
