@@ -29,7 +29,7 @@ CPPFLAGS_COMMON := -Iinclude -D_GNU_SOURCE
 HOST_CFLAGS   := $(CFLAGS_COMMON) -g -MMD -MP
 HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
 HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
-HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -pthread
 
 MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
 MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
@@ -67,7 +67,7 @@ CLI_attest  := attest net common
 CLI_ovmf    := ovmf
 # Third-party libraries per CLI: measure never links TLS.
 CLILIBS_image   := -lmbedcrypto -llz4
-CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor
+CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor -pthread
 CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 CLILIBS_ovmf    := -lmbedcrypto -lcjson
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))

@@ -78,6 +78,22 @@ int cvm_hash_init(struct cvm_hash_ctx *ctx, enum cvm_hash_alg alg)
 	return 0;
 }
 
+int cvm_hash_clone(struct cvm_hash_ctx *dst, const struct cvm_hash_ctx *src)
+{
+	int r;
+
+	if (!src->md)
+		return -EINVAL;
+	r = cvm_hash_init(dst, src->alg);
+	if (r < 0)
+		return r;
+	if (mbedtls_md_clone(dst->md, src->md) != 0) {
+		cvm_hash_free(dst);
+		return -EIO;
+	}
+	return 0;
+}
+
 int cvm_hash_update(struct cvm_hash_ctx *ctx, const void *buf, size_t len)
 {
 	if (!ctx->md)

@@ -10,7 +10,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <mbedtls/md.h>
 
 #include "cvmkit/hash.h"
 #include "cvmkit/pe.h"
@@ -117,15 +116,12 @@ int hashjobs_add_authenticode(struct hashjobs *s, enum cvm_hash_alg alg, const u
 	return 0;
 }
 
-/* The digest so far, leaving ctx running.  hash.h documents ctx->md as an
- * mbedtls_md_context_t; a cvm_hash_clone() there would hide that. */
+/* The digest so far, leaving ctx running. */
 static int digest_so_far(const struct cvm_hash_ctx *ctx, uint8_t *out)
 {
 	struct cvm_hash_ctx copy = { 0 };
-	int r = cvm_hash_init(&copy, ctx->alg);
+	int r = cvm_hash_clone(&copy, ctx);
 
-	if (r >= 0 && mbedtls_md_clone(copy.md, ctx->md) != 0)
-		r = -EIO;
 	if (r >= 0)
 		r = cvm_hash_final(&copy, out);
 	cvm_hash_free(&copy);

@@ -32,6 +32,10 @@ int cvm_hash_init(struct cvm_hash_ctx *ctx, enum cvm_hash_alg alg);
 int cvm_hash_update(struct cvm_hash_ctx *ctx, const void *buf, size_t len);
 /* Writes cvm_hash_size() bytes to out and frees the context. */
 int cvm_hash_final(struct cvm_hash_ctx *ctx, uint8_t *out);
+/* Initialises dst as an independent copy of the running src (same algorithm,
+ * same bytes absorbed), e.g. to read a digest of a prefix and go on hashing.
+ * dst must not be initialised; free it with cvm_hash_final/cvm_hash_free. */
+int cvm_hash_clone(struct cvm_hash_ctx *dst, const struct cvm_hash_ctx *src);
 /* Frees a context without producing a digest (safe after final, or twice). */
 void cvm_hash_free(struct cvm_hash_ctx *ctx);
 

@@ -68,6 +68,21 @@ static void hash_incremental_matches_oneshot(void **state)
 		assert_memory_equal(a, b, cvm_hash_size(algs[i]));
 	}
 	assert_int_equal(cvm_hash_size((enum cvm_hash_alg)0x12), 0);
+	/* A clone reads the digest of a prefix while the original goes on. */
+	{
+		struct cvm_hash_ctx c, d;
+		assert_int_equal(cvm_hash_init(&c, CVM_HASH_SHA256), 0);
+		assert_int_equal(cvm_hash_update(&c, msg, 4), 0);
+		assert_int_equal(cvm_hash_clone(&d, &c), 0);
+		assert_int_equal(cvm_hash_update(&c, msg + 4, strlen(msg) - 4), 0);
+		assert_int_equal(cvm_hash_final(&d, a), 0);
+		assert_int_equal(cvm_hash(CVM_HASH_SHA256, msg, 4, b), 0);
+		assert_memory_equal(a, b, 32);
+		assert_int_equal(cvm_hash_final(&c, a), 0);
+		assert_int_equal(cvm_hash(CVM_HASH_SHA256, msg, strlen(msg), b), 0);
+		assert_memory_equal(a, b, 32);
+		assert_int_equal(cvm_hash_clone(&d, &c), -EINVAL); /* c is finished */
+	}
 	{
 		enum cvm_hash_alg alg;
 		assert_int_equal(cvm_hash_from_name("sha384", &alg), 0);
