@@ -671,14 +671,16 @@ struct artifact {
 	size_t len;
 	const uint8_t *tail; /* written after data (the VHD footer) */
 	size_t tail_len;
+	const uint8_t *digest; /* SHA-256 of data || tail */
 	char sha256[65];
 };
 
+/* Writes an artifact atomically; its digest was computed by the caller, who
+ * already had to hash the bytes (the UKI for the identifiers, the disk once
+ * for both the raw disk and the VHD). */
 static int write_artifact(const char *out, struct artifact *a)
 {
 	char path[PATH_MAX];
-	uint8_t d[32];
-	struct cvm_hash_ctx h;
 	uint8_t *joined = NULL;
 	const uint8_t *data = a->data;
 	size_t len = a->len;
@@ -693,18 +695,34 @@ static int write_artifact(const char *out, struct artifact *a)
 		data = joined;
 		len += a->tail_len;
 	}
+	cvm_hex_encode(a->digest, 32, a->sha256);
+	snprintf(path, sizeof(path), "%s/%s", out, a->name);
+	r = cvm_write_file_atomic(path, data, len, 0644);
+	free(joined);
+	return r;
+}
+
+/* SHA-256 of the raw disk and of the VHD (the same bytes plus the footer),
+ * hashing the disk once. */
+static int hash_disk_and_vhd(const uint8_t *disk, size_t len, const uint8_t *footer, size_t footer_len,
+			     uint8_t ret_disk[32], uint8_t ret_vhd[32])
+{
+	struct cvm_hash_ctx h = { 0 }, v = { 0 };
+	int r;
+
 	r = cvm_hash_init(&h, CVM_HASH_SHA256);
 	if (r == 0)
-		r = cvm_hash_update(&h, data, len);
+		r = cvm_hash_update(&h, disk, len);
 	if (r == 0)
-		r = cvm_hash_final(&h, d);
+		r = cvm_hash_clone(&v, &h);
+	if (r == 0)
+		r = cvm_hash_update(&v, footer, footer_len);
+	if (r == 0)
+		r = cvm_hash_final(&v, ret_vhd);
+	if (r == 0)
+		r = cvm_hash_final(&h, ret_disk);
 	cvm_hash_free(&h);
-	if (r == 0) {
-		cvm_hex_encode(d, 32, a->sha256);
-		snprintf(path, sizeof(path), "%s/%s", out, a->name);
-		r = cvm_write_file_atomic(path, data, len, 0644);
-	}
-	free(joined);
+	cvm_hash_free(&v);
 	return r;
 }
 
@@ -949,11 +967,17 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 
 	/* 5. Write the artifacts, each atomically. */
 	{
+		uint8_t d_disk[32], d_vhd[32];
 		struct artifact arts[] = {
-			{ "uki.efi", uki, uki_len, NULL, 0, "" },
-			{ "disk.raw", disk, disk_len, NULL, 0, "" },
-			{ "disk.vhd", disk, disk_len, footer, sizeof(footer), "" },
+			{ "uki.efi", uki, uki_len, NULL, 0, seed, "" },
+			{ "disk.raw", disk, disk_len, NULL, 0, d_disk, "" },
+			{ "disk.vhd", disk, disk_len, footer, sizeof(footer), d_vhd, "" },
 		};
+		r = hash_disk_and_vhd(disk, disk_len, footer, sizeof(footer), d_disk, d_vhd);
+		if (r < 0) {
+			fail(1, "hash the disk: %s", strerror(-r));
+			goto out;
+		}
 		for (size_t i = 0; i < sizeof(arts) / sizeof(arts[0]); i++) {
 			r = write_artifact(a->out, &arts[i]);
 			if (r < 0) {

@@ -7,6 +7,13 @@ set -uo pipefail
 
 echo "== boot: demo workload"
 build_image demo || { not_ok "build the demo image"; boot_summary; exit 1; }
+# The build's summary names each artifact's sha256; sha256sum must agree.
+for f in uki.efi disk.raw disk.vhd; do
+	want=$(sha256sum <"$BOOT_WORK/demo/$f" | cut -c1-64)
+	check "build summary: sha256 of $f" grep -Eq "^$f +[0-9]+ +$want\$" "$BOOT_WORK/demo.build.log"
+done
+check "disk.vhd = disk.raw + 512-byte footer" cmp -s -n "$(stat -c %s "$BOOT_WORK/demo/disk.raw")" \
+	"$BOOT_WORK/demo/disk.raw" "$BOOT_WORK/demo/disk.vhd"
 boot_disk "$BOOT_WORK/demo/disk.raw" "$BOOT_WORK/demo"
 rc=$?
 log=$BOOT_WORK/demo.serial
