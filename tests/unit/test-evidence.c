@@ -21,15 +21,10 @@
 #include "../../attest/b64.h"
 #include "testutil.h"
 
-static uint8_t *vec(const char *sub, size_t *len)
-{
-	return tu_read(tu_vectors(sub), len);
-}
-
 static cJSON *expected(const char *evidence)
 {
 	size_t len;
-	uint8_t *buf = vec("trustee/generated/az-evidence-expected.json", &len);
+	uint8_t *buf = tu_vector_file("trustee/generated/az-evidence-expected.json", &len);
 	cJSON *all = cJSON_ParseWithLength((const char *)buf, len), *e;
 
 	free(buf);
@@ -43,7 +38,7 @@ static cJSON *expected(const char *evidence)
 static void load(const char *sub, enum cvm_tee tee, struct cvm_evidence *ev)
 {
 	size_t len;
-	uint8_t *buf = vec(sub, &len);
+	uint8_t *buf = tu_vector_file(sub, &len);
 
 	assert_int_equal(cvm_evidence_parse(tee, buf, len, ev), 0);
 	free(buf);
@@ -337,7 +332,7 @@ static void build_roundtrip(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		struct cvm_evidence ev, ev2;
 		size_t len;
-		uint8_t *buf = vec(f[i].file, &len);
+		uint8_t *buf = tu_vector_file(f[i].file, &len);
 		cJSON *orig = cJSON_ParseWithLength((const char *)buf, len), *built;
 		char *json, *json2;
 
@@ -442,7 +437,7 @@ static void imds_helpers(void **state)
 	uint8_t rep[1024], *q, *der;
 	size_t n, vlen;
 	char *req, resp[64];
-	uint8_t *pem = vec("trustee/az-snp-vtpm/vcek.pem", &vlen);
+	uint8_t *pem = tu_vector_file("trustee/az-snp-vtpm/vcek.pem", &vlen);
 	cJSON *thim = cJSON_CreateObject();
 	char *tj;
 

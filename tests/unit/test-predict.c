@@ -121,14 +121,6 @@ static void extend_data(enum cvm_hash_alg alg, uint8_t *pcr, const void *data, s
 	assert_int_equal(cvm_pcr_extend(alg, pcr, d), 0);
 }
 
-static void assert_hex(const uint8_t *got, size_t len, const char *want)
-{
-	char hex[2 * CVM_HASH_MAX_SIZE + 1];
-
-	cvm_hex_encode(got, len, hex);
-	assert_string_equal(hex, want);
-}
-
 /* systemd TEST-70: systemd-measure calculate --linux=HALLO\n --initrd=foobar\n. */
 static void test70_vector(void **state)
 {
@@ -158,7 +150,7 @@ static void test70_vector(void **state)
 		want[2 * sz] = '\0';
 		assert_int_equal(cvm_predict_section_extend(banks[i].alg, ".linux", lx, lxl, pcr), 0);
 		assert_int_equal(cvm_predict_section_extend(banks[i].alg, ".initrd", rd, rdl, pcr), 0);
-		assert_hex(pcr, sz, want);
+		tu_assert_hex(pcr, sz, want);
 	}
 	free(lx);
 	free(rd);
@@ -181,7 +173,7 @@ static void load_options_vectors(void **state)
 	assert_int_equal(lol, bl);
 	assert_memory_equal(lo, blob, bl);
 	assert_int_equal(cvm_hash(CVM_HASH_SHA256, lo, lol, d), 0);
-	assert_hex(d, 32, "62cc3c5f754ef8711f11140d0ed199e1b36b9bdac7df0c261498f2b07d0f91eb");
+	tu_assert_hex(d, 32, "62cc3c5f754ef8711f11140d0ed199e1b36b9bdac7df0c261498f2b07d0f91eb");
 	free(lo);
 	/* 257 trims both ends and turns control characters into spaces. */
 	assert_int_equal(cvm_predict_load_options(257, (const uint8_t *)" \ta\nb\x7f ", 7, &lo, &lol), 0);
@@ -220,11 +212,11 @@ static void pcr7_profile_vector(void **state)
 	assert_int_equal(p->pcr[7].status, CVM_PREDICT_PREDICTED);
 	assert_string_equal(p->pcr[7].profile, "qemu-ovmf");
 	assert_int_equal(p->pcr[7].n_events, 6);
-	assert_hex(p->pcr[7].value[0], 32, line + 3);
-	assert_hex(p->pcr[7].events[1].digest[0], 32, "dea7b80ab53a3daaa24d5cc46c64e1fa9ffd03739f90aadbd8c0867c4a5b4890");
+	tu_assert_hex(p->pcr[7].value[0], 32, line + 3);
+	tu_assert_hex(p->pcr[7].events[1].digest[0], 32, "dea7b80ab53a3daaa24d5cc46c64e1fa9ffd03739f90aadbd8c0867c4a5b4890");
 	assert_int_equal(cvm_predict_uefi_variable(global, "PK", NULL, 0, &var, &vl), 0);
 	assert_int_equal(cvm_hash(CVM_HASH_SHA256, var, vl, d), 0);
-	assert_hex(d, 32, "dea7b80ab53a3daaa24d5cc46c64e1fa9ffd03739f90aadbd8c0867c4a5b4890");
+	tu_assert_hex(d, 32, "dea7b80ab53a3daaa24d5cc46c64e1fa9ffd03739f90aadbd8c0867c4a5b4890");
 	free(var);
 	free(txt);
 	free(p);

@@ -35,6 +35,20 @@ const char *tu_vectors(const char *sub)
 	return NULL;
 }
 
+void tu_require_python_module(const char *module)
+{
+	char cmd[256];
+	const char *ci = getenv("CI");
+
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 -c 'import %s' 2>/dev/null", module);
+	if (access("/usr/bin/python3", X_OK) == 0 && system(cmd) == 0)
+		return;
+	if (ci && strcmp(ci, "true") == 0)
+		fail_msg("python3-%s is missing (required under CI=true; apt-get install python3-%s)", module, module);
+	print_message("SKIP: python3-%s is not installed\n", module);
+	skip();
+}
+
 uint8_t *tu_read(const char *path, size_t *ret_len)
 {
 	uint8_t *buf = NULL;

@@ -24,6 +24,13 @@ void tu_assert_hex(const uint8_t *buf, size_t len, const char *hex);
 /* Decodes a hex string of any length (fails the test on bad input); caller frees. */
 uint8_t *tu_unhex(const char *hex, size_t *ret_len);
 
+/* Requires MODULE importable by Debian's /usr/bin/python3 (an independent
+ * implementation the test compares against, e.g. "jwcrypto", "cbor2"): when
+ * it is missing the calling test is skipped with a message, except under
+ * CI=true, where the test fails naming the package to install.  Call it
+ * before allocating anything the test would otherwise have to free. */
+void tu_require_python_module(const char *module);
+
 /* A fresh private directory under $TMPDIR, removed by tu_rmtree(). */
 char *tu_mkdtemp(void);
 void tu_rmtree(const char *dir);
