@@ -44,8 +44,18 @@ die() {
 	exit 1
 }
 
+# swtpm needs two ports, N (commands) and N+1 (control): both must be free.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 -c 'import socket
+while True:
+    s, t = socket.socket(), socket.socket()
+    s.bind(("127.0.0.1", 0))
+    try:
+        t.bind(("127.0.0.1", s.getsockname()[1] + 1))
+    except OSError:
+        continue
+    print(s.getsockname()[1])
+    break'
 }
 
 start_swtpm() { # state port pidfile
