@@ -5,16 +5,19 @@
 # TD quote v4 from the test quoting enclave tests/tools/azure_tdx_qe.py with a fresh test PCK
 # chain) and accepted; then each check is broken by one named corruption and must be the one
 # that fails.  The layouts are written here independently of the verifier under test
-# (azure-vtpm-evidence.md §3-5).  Needs /usr/bin/python3 with python3-cryptography.
+# (azure-vtpm-evidence.md §3-5).  The product's own verifier, `cvm-attest verify --intel-root`,
+# must agree on the well-formed evidence and on the untrusted chain.  Needs build/bin/cvm-attest
+# and /usr/bin/python3 with python3-cryptography.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 py=/usr/bin/python3
 $py -c 'import cryptography' 2>/dev/null || { echo "test-kbs-tdx: fatal: unable to run: python3-cryptography missing" >&2; exit 1; }
+[ -x "$top/build/bin/cvm-attest" ] || { echo "test-kbs-tdx: fatal: unable to run: build/bin/cvm-attest not built" >&2; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 $py - "$top" "$tmp" <<'EOF'
-import base64, copy, hashlib, json, os, struct, sys
+import base64, hashlib, json, os, struct, subprocess, sys
 top, tmp = sys.argv[1], sys.argv[2]
 sys.path[:0] = [top + "/tests/kbs", top + "/tests/tools"]
 import azure_tdx_qe, kbs, tdx
@@ -107,6 +110,23 @@ if claims:
           claims["quote.header.tee_type"] == "81000000" and claims["quote.header.version"] == "0400")
     check("claims: tpm.pcr23", claims["tpm.pcr23"] == pcrs[23].hex())
     check("claims: td_attributes.debug false", claims["td_attributes.debug"] is False)
+
+
+
+def c_verify(ev, name):
+    """cvm-attest verify on EV: (exit status, stderr)."""
+    path = os.path.join(tmp, name + ".json")
+    json.dump(ev, open(path, "w"))
+    p = subprocess.run([top + "/build/bin/cvm-attest", "verify", "--tee", "az-tdx-vtpm", "--evidence", path,
+                        "--report-data", nonce.hex(), "--intel-root", os.path.join(tmp, "trusted", "root.pem")],
+                       capture_output=True, text=True)
+    return p.returncode, p.stderr.strip()
+
+
+rc, err = c_verify(evidence(), "good")
+check("cvm-attest verify --intel-root accepts it too (exit %d %s)" % (rc, err), rc == 0)
+rc, err = c_verify(evidence(chain="untrusted"), "untrusted")
+check("cvm-attest verify refuses the untrusted chain (exit %d: %s)" % (rc, err), rc == 1 and "pck" in err.lower())
 
 good_q = azure_tdx_qe.quote(td_report(var), os.path.join(tmp, "trusted"))
 sig_off = 48 + 584 + 4
