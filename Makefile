@@ -39,7 +39,7 @@ MUSL_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 # ---------------------------------------------------------------- modules
 # Every module is a directory of .c files; main.c (if any) is its CLI.
 # A module's library is everything but main.c.
-MODULES  := common image measure attest net ovmf
+MODULES  := common image measure attest verify net ovmf
 lib_srcs  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(B)/host/%.o,$(call lib_srcs,$(1)))
 
@@ -58,12 +58,12 @@ $(B)/host/%.o: %.c $(wildcard $(B)/deps.mk)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CPPFLAGS) $(HOST_CFLAGS) -c -o $@ $<
 
-HOST_ALL_LIBS := $(foreach m,measure attest net image ovmf common,$(B)/host/libcvm-$(m).a)
+HOST_ALL_LIBS := $(foreach m,measure verify attest net image ovmf common,$(B)/host/libcvm-$(m).a)
 
 # CLIs: which module libraries each links (dependencies point one way).
 CLI_image   := image common
 CLI_measure := measure image common
-CLI_attest  := attest net common
+CLI_attest  := verify attest net common
 CLI_ovmf    := ovmf
 # Third-party libraries per CLI: measure never links TLS.
 CLILIBS_image   := -lmbedcrypto -llz4
@@ -80,6 +80,9 @@ endef
 $(foreach m,image measure attest ovmf,$(eval $(call cli_rule,$(m))))
 
 # ---------------------------------------------------------------- guest (musl, static)
+# The init links the guest collector (attest/) and never the host verifier
+# (verify/: chains, roots, appraisal); tests/cli/test-init-guest-only.sh
+# checks the symbols of init.syms, the same link unstripped.
 INIT_SRCS := $(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common)
 INIT_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(INIT_SRCS))
 
@@ -90,6 +93,11 @@ $(B)/musl/%.o: %.c $(wildcard $(B)/deps.mk)
 $(B)/guest/init: $(INIT_OBJS)
 	@mkdir -p $(@D)
 	$(MUSL_CC) -o $@ $^ $(MUSL_LDFLAGS) $(MUSL_LIBS)
+
+# The shipped init is stripped (-s); this is the same link with its symbols.
+$(B)/guest/init.syms: $(INIT_OBJS)
+	@mkdir -p $(@D)
+	$(MUSL_CC) -o $@ $^ $(filter-out -s,$(MUSL_LDFLAGS)) $(MUSL_LIBS)
 
 $(B)/guest/hello: $(B)/musl/workload/hello.o
 	@mkdir -p $(@D)
@@ -108,11 +116,13 @@ TEST_LIBS  := $(HOST_LIBS) -lcmocka
 MODLIBS_common  := common
 MODLIBS_image   := image common
 MODLIBS_measure := measure image common
-MODLIBS_attest  := attest net common
+# attest's tests check what the collector produced with the host verifier.
+MODLIBS_attest  := attest verify net common
+MODLIBS_verify  := verify attest net common
 MODLIBS_net     := net common
 MODLIBS_ovmf    := ovmf common
 test_module = $(firstword $(filter $(1),$(MODULES)) $(foreach m,$(MODULES),$(if $(wildcard $(m)/$(1).c $(m)/$(1)-*.c),$(m))))
-test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure attest net image ovmf common),$(B)/host/libcvm-$(l).a)
+test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure verify attest net image ovmf common),$(B)/host/libcvm-$(l).a)
 
 # Guest-only code under test is compiled for the host as extra objects.
 TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o
@@ -146,7 +156,7 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(ALL_LIB_SRCS)
 all: host guest
 host: $(CLIS)
 guest: $(GUEST)
-tests: $(UNIT_BINS) $(FUZZ_REPLAY)
+tests: $(UNIT_BINS) $(FUZZ_REPLAY) $(if $(wildcard init/*.c),$(B)/guest/init.syms)
 
 check: tests
 	@tests/unit/run-all $(UNIT_BINS) -- $(FUZZ_REPLAY)
