@@ -142,13 +142,28 @@ FUZZ_BINS    := $(patsubst tests/fuzz/fuzz-%.c,$(B)/fuzz/fuzz-%,$(FUZZ_SRCS))
 SAN          := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ALL_LIB_SRCS := $(foreach m,$(MODULES),$(call lib_srcs,$(m)))
 
-$(B)/fuzz-replay/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(ALL_LIB_SRCS)
+# Every library source is compiled once per instrumentation into one archive;
+# each harness is one compile and a link that takes only what it calls.
+SAN_FLAGS    := $(HOST_CPPFLAGS) $(CSTD) -O1 -g $(WARN) -MMD -MP
+FUZZ_FLAGS   := $(HOST_CPPFLAGS) $(CSTD) -O1 -g -MMD -MP
+$(B)/san/%.o: %.c $(wildcard $(B)/deps.mk)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CPPFLAGS) $(CSTD) -O1 -g $(WARN) $(SAN) -o $@ $< tests/fuzz/replay.c $(ALL_LIB_SRCS) $(HOST_LDFLAGS) $(HOST_LIBS)
+	$(CC) $(SAN_FLAGS) $(SAN) -c -o $@ $<
+$(B)/fuzzobj/%.o: %.c $(wildcard $(B)/deps.mk)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+$(B)/san/libcvm-all.a: $(patsubst %.c,$(B)/san/%.o,$(ALL_LIB_SRCS))
+$(B)/fuzzobj/libcvm-all.a: $(patsubst %.c,$(B)/fuzzobj/%.o,$(ALL_LIB_SRCS))
+$(B)/san/libcvm-all.a $(B)/fuzzobj/libcvm-all.a:
+	rm -f $@ && $(AR) rcsD $@ $^
 
-$(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(ALL_LIB_SRCS)
+$(B)/fuzz-replay/fuzz-%: $(B)/san/tests/fuzz/fuzz-%.o $(B)/san/tests/fuzz/replay.o $(B)/san/libcvm-all.a
 	@mkdir -p $(@D)
-	$(CLANG) $(HOST_CPPFLAGS) $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(ALL_LIB_SRCS) $(HOST_LDFLAGS) $(HOST_LIBS)
+	$(CC) $(SAN) -o $@ $^ $(HOST_LDFLAGS) $(HOST_LIBS)
+
+$(B)/fuzz/fuzz-%: $(B)/fuzzobj/tests/fuzz/fuzz-%.o $(B)/fuzzobj/libcvm-all.a
+	@mkdir -p $(@D)
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LDFLAGS) $(HOST_LIBS)
 
 # ---------------------------------------------------------------- phony targets
 .SECONDARY:
@@ -164,6 +179,6 @@ check: tests
 fuzz: $(FUZZ_BINS)
 
 clean:
-	rm -rf $(B)/host $(B)/musl $(B)/guest $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay
+	rm -rf $(B)/host $(B)/musl $(B)/guest $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay $(B)/san $(B)/fuzzobj
 
--include $(shell find $(B)/host $(B)/musl -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/host $(B)/musl $(B)/san $(B)/fuzzobj -name '*.d' 2>/dev/null)
