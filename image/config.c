@@ -34,7 +34,6 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	  "host path of the kernel to embed instead of the pinned one (--linux); a different kernel build is a different image" },
 	{ "kbs", "url", false, false, NULL,
 	  "Trustee KBS base URL, https://HOST[:PORT] (no path); setting it adds the attest and secrets phases, which need [network]" },
-	{ "kbs", "allow_plain_http", false, false, "no", "accept an http:// url (secrets then cross the network unprotected)" },
 	{ "kbs", "ca", false, true, NULL,
 	  "host PEM file of the CA that signed the KBS certificate; embedded as /etc/cvmkit/kbs-ca.pem, so it is measured" },
 	{ "kbs", "pin", false, false, NULL,

@@ -147,10 +147,13 @@ static void load_config(struct init_config *c)
 	if (r == -ENOENT)
 		fatal("configure the workload: %s has no [workload] path", INIT_CONF_PATH);
 	if (r == -ENOTCONN)
-		fatal("configure the KBS: %s needs [network], a url, ca or pin for https, and at least one secret",
+		fatal("configure the KBS: %s needs [network], an https url, ca or pin, and at least one secret",
 		      INIT_CONF_PATH);
 	if (r == -EDESTADDRREQ)
 		fatal("configure the network: %s has [network] mode = static but no address", INIT_CONF_PATH);
+	if (r == -ENOTUNIQ)
+		fatal("configure the KBS: %s delivers a secret to an environment variable [workload] env also sets",
+		      INIT_CONF_PATH);
 	if (r < 0)
 		fatal("parse %s line %u: %s", INIT_CONF_PATH, line, strerror(-r));
 	on_exit_action = c->on_exit;

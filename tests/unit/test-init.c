@@ -127,7 +127,6 @@ static void kbs_config(void **state)
 	assert_int_equal(c.kbs.tee, INIT_TEE_AUTO);
 	assert_int_equal(c.kbs.evidence_version, 2);
 	assert_int_equal(c.kbs.timeout, 30);
-	assert_false(c.kbs.allow_plain_http);
 	init_config_free(&c);
 	assert_int_equal(parse("[workload]\npath=/w\n", &c, NULL), 0);
 	assert_false(c.kbs.enabled);
@@ -171,13 +170,39 @@ static void kbs_rejects(void **state)
 	}
 }
 
-static void kbs_plain_http_allowed(void **state)
+/* Plain HTTP to the KBS is gone, consent or not: over it a machine on the path
+ * chooses the secrets (the JWE does not authenticate the sender). */
+static void kbs_plain_http_refused(void **state)
+{
+	struct init_config c;
+	unsigned line = 0;
+
+	assert_int_equal(parse(KBS_BASE "url=http://k:8080\nallow_plain_http=yes\nsecret=S kbs:///r/t/x file\n", &c, &line),
+			 -EINVAL);
+	assert_int_equal(line, 8);
+	assert_int_equal(parse(KBS_BASE "url=http://k:8080\npin=" PIN "\nsecret=S kbs:///r/t/x file\n", &c, NULL),
+			 -ENOTCONN);
+	assert_int_equal(parse(KBS_BASE "url=http://k:8080\nca=/etc/ca.pem\nsecret=S kbs:///r/t/x file\n", &c, NULL),
+			 -ENOTCONN);
+}
+
+/* IMDS answers plain HTTP only; a secret for the environment must not share a
+ * name with a configured variable (KBS_BASE sets A). */
+static void kbs_imds_and_env_names(void **state)
 {
 	struct init_config c;
 
-	assert_int_equal(parse(KBS_BASE "url=http://k:8080\nallow_plain_http=yes\nsecret=S kbs:///r/t/x file\n", &c, NULL), 0);
-	assert_true(c.kbs.allow_plain_http);
-	assert_string_equal(c.kbs.url, "http://k:8080");
+	assert_int_equal(parse(KBS_BASE "url=https://k\npin=" PIN "\nimds_url=https://169.254.169.254\n"
+				       "secret=S kbs:///r/t/x file\n", &c, NULL),
+			 -EINVAL);
+	assert_int_equal(parse(KBS_BASE "url=https://k\npin=" PIN "\nsecret=A kbs:///r/t/x env\n", &c, NULL),
+			 -ENOTUNIQ);
+	assert_int_equal(parse(KBS_BASE "url=https://k\npin=" PIN "\nsecret=A kbs:///r/t/x file,env\n", &c, NULL),
+			 -ENOTUNIQ);
+	/* A file alone, or a name that only starts like A, is fine. */
+	assert_int_equal(parse(KBS_BASE "url=https://k\npin=" PIN "\nsecret=A kbs:///r/t/x file\n", &c, NULL), 0);
+	init_config_free(&c);
+	assert_int_equal(parse(KBS_BASE "url=https://k\npin=" PIN "\nsecret=AB kbs:///r/t/x env\n", &c, NULL), 0);
 	init_config_free(&c);
 }
 
@@ -218,7 +243,8 @@ int main(void)
 		cmocka_unit_test(too_many_args),
 		cmocka_unit_test(kbs_config),
 		cmocka_unit_test(kbs_rejects),
-		cmocka_unit_test(kbs_plain_http_allowed),
+		cmocka_unit_test(kbs_plain_http_refused),
+		cmocka_unit_test(kbs_imds_and_env_names),
 		cmocka_unit_test(module_list_missing_file),
 	};
 	return cmocka_run_group_tests_name("init", tests, NULL, NULL);
