@@ -125,7 +125,7 @@ test_module = $(firstword $(filter $(1),$(MODULES)) $(foreach m,$(MODULES),$(if 
 test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure verify attest net image ovmf common),$(B)/host/libcvm-$(l).a)
 
 # Guest-only code under test is compiled for the host as extra objects.
-TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o
+TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o $(B)/host/init/identity.o
 MODLIBS_init    := common
 test_libs_init   = $(B)/host/libcvm-common.a
 

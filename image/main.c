@@ -544,7 +544,9 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 			return -EINVAL;
 		tprintf(t, "env = %s\n", vals[i]);
 	}
-	tprintf(t, "uid = %s\ngid = %s\nworkdir = %s\n", cvm_conf_get(c, "workload.uid"), cvm_conf_get(c, "workload.gid"),
+	/* The group is always explicit in init.conf: the uid's own unless set. */
+	tprintf(t, "uid = %s\ngid = %s\nworkdir = %s\n", cvm_conf_get(c, "workload.uid"),
+		cvm_conf_get(c, "workload.gid") ? cvm_conf_get(c, "workload.gid") : cvm_conf_get(c, "workload.uid"),
 		cvm_conf_get(c, "workload.workdir"));
 	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\n", cvm_conf_get(c, "init.on_exit"),
 		cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"));

@@ -299,10 +299,12 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 			r = parse_id(value, &id);
 			if (r < 0)
 				return r;
-			if (key[0] == 'u')
+			if (key[0] == 'u') {
 				c->uid = id;
-			else
+			} else {
 				c->gid = id;
+				c->has_gid = true;
+			}
 			return 0;
 		}
 		if (!strcmp(key, "workdir")) {
@@ -390,6 +392,10 @@ int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, u
 				goto out;
 			}
 	}
+	/* No user database in the image: a user's own group is the group of
+	 * the same number, never root's. */
+	if (!c.has_gid)
+		c.gid = c.uid;
 	if (!c.kbs.imds_url[0])
 		strcpy(c.kbs.imds_url, "http://169.254.169.254");
 	c.kbs.env_first = c.envc;

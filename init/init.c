@@ -301,9 +301,10 @@ static pid_t spawn_workload(const struct init_config *c, const sigset_t *oldmask
 		fprintf(stderr, "%s: fatal: unable to enter %s: %s\n", prog, c->workdir, strerror(errno));
 		_exit(126);
 	}
-	if ((c->gid && (setgroups(0, NULL) < 0 || setgid(c->gid) < 0)) || (c->uid && setuid(c->uid) < 0)) {
+	int r = init_set_identity(c->uid, c->gid);
+	if (r < 0) {
 		fprintf(stderr, "%s: fatal: unable to drop to uid %u gid %u: %s\n", prog, (unsigned)c->uid,
-			(unsigned)c->gid, strerror(errno));
+			(unsigned)c->gid, strerror(-r));
 		_exit(126);
 	}
 	execve(c->path, c->argv, c->envp);
