@@ -21,9 +21,13 @@ while [ $# -gt 0 ]; do
 	--config) config=$2; shift 2 ;;
 	--config=*) config=${1#--config=}; shift ;;
 	-h|--help)
-		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
-		echo; echo "cvm-image options (config keys; the command line wins):"
-		[ -x build/bin/cvm-image ] && build/bin/cvm-image --help | sed -n '/^Configuration/,$p'
+		sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+		echo
+		if [ -x build/bin/cvm-image ]; then
+			build/bin/cvm-image --help | sed -n '/^Configuration/,$p'
+		else
+			echo "Every cvm-image option is accepted; run 'make' once to list them here."
+		fi
 		exit 0 ;;
 	*) pass+=("$1"); shift ;;
 	esac
@@ -50,10 +54,16 @@ export SOURCE_DATE_EPOCH
 step "compile (SOURCE_DATE_EPOCH=$SOURCE_DATE_EPOCH)"
 make -s -j"$(nproc)" all
 
+# The whole configuration, before anything else reads it: an unknown key or
+# option, or a value the build would refuse, stops here with cvm-image's error.
+step "configuration"
+build/bin/cvm-image config --config "$config" "${pass[@]}" --check
+
 step "kernel modules"
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
-read -r -a modules <<<"$(build/bin/cvm-image config --config "$config" "${pass[@]}" --get kernel.modules)"
+modules=$(build/bin/cvm-image config --config "$config" "${pass[@]}" --get kernel.modules)
+read -r -a modules <<<"$modules"
 scripts/kernel.sh modules "$stage" "${modules[@]}"
 
 step "assemble"
