@@ -216,102 +216,157 @@ out:
 	return r;
 }
 
-/* The outer array is walked by hand rather than decoded by libcbor, so the
- * struct can point at the exact bytes that were signed (the protected header
- * as sent, not as re-encoded).  Only the protected header's contents go
- * through libcbor. */
+/* Parsing is a small bounded CBOR reader rather than libcbor's cbor_load:
+ * libcbor allocates an array or map for the count its header claims before
+ * reading any element, so a 9-byte header could ask for gigabytes (found by
+ * fuzz-cose; pinned as tests/fuzz/corpus/cose/huge-array-count).  Here every
+ * count is bounded by the bytes left, nesting by MAX_DEPTH, and the struct
+ * points at the exact bytes that were signed. */
+#define MAX_DEPTH 16
 
-/* The offset and length of the bytes of a definite bstr/nil at *OFF; advances *OFF. */
-static int next_bstr(const uint8_t *buf, size_t len, size_t *off, const uint8_t **ret, size_t *ret_len, bool nil_ok)
+/* One item head at *OFF: major type, argument; definite lengths only. */
+static int read_head(const uint8_t *buf, size_t len, size_t *off, unsigned *ret_major, uint64_t *ret_arg)
 {
-	uint8_t ib;
-	uint64_t n;
+	uint8_t ib, ai;
 	size_t hl;
+	uint64_t v = 0;
 
 	if (*off >= len)
 		return -EBADMSG;
 	ib = buf[*off];
-	if (nil_ok && ib == 0xF6) {
+	ai = ib & 0x1F;
+	if (ai < 24)
+		hl = 0;
+	else if (ai <= 27)
+		hl = (size_t)1 << (ai - 24);
+	else
+		return -EBADMSG; /* indefinite length or reserved */
+	if (len - *off - 1 < hl)
+		return -EBADMSG;
+	v = hl ? 0 : ai;
+	for (size_t i = 0; i < hl; i++)
+		v = v << 8 | buf[*off + 1 + i];
+	*off += 1 + hl;
+	*ret_major = ib >> 5;
+	*ret_arg = v;
+	return 0;
+}
+
+/* Skips one item of any type; every element costs at least a byte, so the
+ * loop counts are bounded by LEN. */
+static int skip_item(const uint8_t *buf, size_t len, size_t *off, unsigned depth)
+{
+	unsigned major;
+	uint64_t arg;
+	int r;
+
+	if (depth > MAX_DEPTH)
+		return -EBADMSG;
+	r = read_head(buf, len, off, &major, &arg);
+	if (r < 0)
+		return r;
+	switch (major) {
+	case 2:
+	case 3:
+		if (arg > len - *off)
+			return -EBADMSG;
+		*off += (size_t)arg;
+		return 0;
+	case 4:
+	case 5:
+		if (arg > len - *off)
+			return -EBADMSG;
+		for (uint64_t i = 0; i < arg * (major == 5 ? 2 : 1); i++)
+			if ((r = skip_item(buf, len, off, depth + 1)) < 0)
+				return r;
+		return 0;
+	case 6:
+		return skip_item(buf, len, off, depth + 1);
+	default:
+		return 0; /* integers, simple values and floats: the head is all */
+	}
+}
+
+/* The bytes of a bstr (or nil, when NIL_OK) at *OFF; advances *OFF. */
+static int next_bstr(const uint8_t *buf, size_t len, size_t *off, const uint8_t **ret, size_t *ret_len, bool nil_ok)
+{
+	unsigned major;
+	uint64_t n;
+	int r;
+
+	if (nil_ok && *off < len && buf[*off] == 0xF6) {
 		*ret = NULL;
 		*ret_len = 0;
 		*off += 1;
 		return 0;
 	}
-	if ((ib >> 5) != 2)
+	r = read_head(buf, len, off, &major, &n);
+	if (r < 0)
+		return r;
+	if (major != 2 || n > len - *off)
 		return -EBADMSG;
-	switch (ib & 0x1F) {
-	case 24: hl = 1; break;
-	case 25: hl = 2; break;
-	case 26: hl = 4; break;
-	case 27: hl = 8; break;
-	default:
-		if ((ib & 0x1F) > 23)
-			return -EBADMSG; /* indefinite or reserved */
-		hl = 0;
-	}
-	if (len - *off < 1 + hl)
-		return -EBADMSG;
-	n = hl ? 0 : (ib & 0x1F);
-	for (size_t i = 0; i < hl; i++)
-		n = n << 8 | buf[*off + 1 + i];
-	if (n > len - *off - 1 - hl)
-		return -EBADMSG;
-	*ret = buf + *off + 1 + hl;
+	*ret = buf + *off;
 	*ret_len = (size_t)n;
-	*off += 1 + hl + (size_t)n;
+	*off += (size_t)n;
 	return 0;
 }
 
+/* The protected header: a definite map with unsigned labels, each once. */
 static int parse_protected(const uint8_t *buf, size_t len, struct cvm_cose_sign1 *m)
 {
-	struct cbor_load_result res;
-	cbor_item_t *map = cbor_load(buf, len, &res);
-	bool seen_alg = false;
-	int r = -EBADMSG;
+	size_t off = 0;
+	uint64_t n, label, v, seen = 0;
+	unsigned major;
+	int r;
 
-	if (!map)
-		return res.error.code == CBOR_ERR_MEMERROR ? -ENOMEM : -EBADMSG;
-	if (res.read != len || !cbor_isa_map(map) || !cbor_map_is_definite(map))
-		goto out;
-	struct cbor_pair *pairs = cbor_map_handle(map);
-	uint64_t seen = 0;
-	for (size_t i = 0; i < cbor_map_size(map); i++) {
-		cbor_item_t *k = pairs[i].key, *v = pairs[i].value;
-		if (!cbor_isa_uint(k) || cbor_get_int(k) > 63 || (seen >> cbor_get_int(k) & 1))
-			goto out; /* text labels, big labels and duplicates are not ours */
-		seen |= 1ull << cbor_get_int(k);
-		switch (cbor_get_int(k)) {
+	r = read_head(buf, len, &off, &major, &n);
+	if (r < 0)
+		return r;
+	if (major != 5 || n > len)
+		return -EBADMSG;
+	for (uint64_t i = 0; i < n; i++) {
+		r = read_head(buf, len, &off, &major, &label);
+		if (r < 0)
+			return r;
+		if (major != 0 || label > 63 || (seen >> label & 1))
+			return -EBADMSG; /* text labels, big labels and duplicates are not ours */
+		seen |= 1ull << label;
+		switch (label) {
 		case HDR_ALG:
-			if (!cbor_isa_negint(v))
-				goto out;
-			m->alg = -1 - (int)(cbor_get_int(v) > 1000 ? 1000 : cbor_get_int(v));
+			r = read_head(buf, len, &off, &major, &v);
+			if (r < 0 || major != 1 || v > 1000)
+				return -EBADMSG;
+			m->alg = -1 - (int)v;
 			if (m->alg != CVM_COSE_ALG_ES256 && m->alg != CVM_COSE_ALG_ES384)
-				goto out;
-			seen_alg = true;
+				return -EBADMSG;
 			break;
 		case HDR_CONTENT_TYPE:
-			if (!cbor_isa_string(v) || !cbor_string_is_definite(v) ||
-			    cbor_string_length(v) >= sizeof(m->content_type))
-				goto out;
-			memcpy(m->content_type, cbor_string_handle(v), cbor_string_length(v));
-			m->content_type[cbor_string_length(v)] = 0;
-			if (memchr(m->content_type, 0, cbor_string_length(v)))
-				goto out;
+			r = read_head(buf, len, &off, &major, &v);
+			if (r < 0 || major != 3 || v >= sizeof(m->content_type) || v > len - off ||
+			    memchr(buf + off, 0, (size_t)v))
+				return -EBADMSG;
+			memcpy(m->content_type, buf + off, (size_t)v);
+			m->content_type[v] = 0;
+			off += (size_t)v;
 			break;
 		case HDR_KID:
-			if (!cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v) || cbor_bytestring_length(v) != 32)
-				goto out;
-			memcpy(m->kid, cbor_bytestring_handle(v), 32);
+			r = read_head(buf, len, &off, &major, &v);
+			if (r < 0 || major != 2 || v != 32 || v > len - off)
+				return -EBADMSG;
+			memcpy(m->kid, buf + off, 32);
 			m->has_kid = true;
+			off += 32;
 			break;
 		default:
-			break; /* other labels are signed over but not interpreted */
+			/* Other labels are signed over but not interpreted. */
+			r = skip_item(buf, len, &off, 1);
+			if (r < 0)
+				return r;
 		}
 	}
-	r = seen_alg ? 0 : -EBADMSG;
-out:
-	cbor_decref(&map);
-	return r;
+	if (off != len || !(seen >> HDR_ALG & 1))
+		return -EBADMSG;
+	return 0;
 }
 
 int cvm_cose_sign1_parse(const uint8_t *buf, size_t len, struct cvm_cose_sign1 *ret)
