@@ -72,8 +72,9 @@ CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 CLILIBS_ovmf    := -lmbedcrypto -lcjson
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
+# A CLI is its main.c plus MODULE/cli/*.c (verbs split out of main.c), never in the library.
 define cli_rule
-$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
+$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(patsubst %.c,$(B)/host/%.o,$(wildcard $(1)/cli/*.c)) $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
 	@mkdir -p $$(@D)
 	$$(CC) -o $$@ $$^ $$(HOST_LDFLAGS) $$(CLILIBS_$(1))
 endef
