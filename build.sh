@@ -25,7 +25,7 @@ while [ $# -gt 0 ]; do
 	--sign-key) sign+=(--sign-key "$2"); shift 2 ;;
 	--sign-key-pass-file) sign+=(--key-pass-file "$2"); shift 2 ;;
 	-h|--help)
-		sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+		awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 		echo
 		if [ -x build/bin/cvm-image ]; then
 			build/bin/cvm-image --help | sed -n '/^Configuration/,$p'
