@@ -1,9 +1,12 @@
 /* cvmkit's PID 1: mount the API file systems, load the image's modules,
  * report what the boot measured, bring up the network when configured, attest
  * to the KBS and receive the workload's secrets when configured, run the
- * workload, mirror its exit status and power off.  Any fatal error prints one
- * line and powers off: never a kernel panic (PID 1 never exits), never a hang,
- * and never a workload started without every secret it was promised. */
+ * workload, mirror its exit status and power off.  A stop request (SIGTERM,
+ * SIGPWR, SIGINT = Ctrl-Alt-Del; see stop.c) gives the workload SIGTERM and a
+ * grace period first, or ends a boot whose workload has not started yet.
+ * Any fatal error prints one line and powers off: never a kernel panic (PID 1
+ * never exits), never a hang, and never a workload started without every
+ * secret it was promised. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
