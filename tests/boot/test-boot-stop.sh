@@ -167,7 +167,9 @@ if build_image stop-ignore --workload "$work/stop-wl" --workload-arg ignore --in
 		g=$(guest_span "$log" 'init: stop: SIG' 'init: stop: 2 s grace over')
 		echo "  (init's stamps: request to SIGKILL $g s)"
 		check "SIGKILL 2 s after the request by the init's clock ($g s)" within "$g" 1.9 3.0
-		check "host: not before the grace ended, not long after ($secs s, 2 s grace)" within "$secs" 1.9 12
+		# The host sees the line up to a poll (0.1 s) and a serial flush late,
+		# so its lower bound is looser than the init's own 1.9 s above.
+		check "host: not well before the grace ended, not long after ($secs s, 2 s grace)" within "$secs" 1.5 12
 	else
 		boot_wait
 		not_ok "workload never ran /sbin/poweroff (QEMU exit $rc); see $log"
