@@ -213,9 +213,9 @@ int cvm_signer_sign_digest(struct cvm_signer *s, const uint8_t digest[32], uint8
 	size_t n = 0;
 	int r;
 
-	if (cap < MBEDTLS_PK_SIGNATURE_MAX_SIZE && cap < mbedtls_pk_get_len(&s->key) + 16)
-		return -ENOSPC;
 	r = mbedtls_pk_sign(&s->key, MBEDTLS_MD_SHA256, digest, 32, sig, cap, &n, mbedtls_ctr_drbg_random, &s->drbg);
+	if (r == MBEDTLS_ERR_PK_BUFFER_TOO_SMALL || r == MBEDTLS_ERR_ECP_BUFFER_TOO_SMALL)
+		return -ENOSPC;
 	if (r)
 		return -EIO;
 	*ret_len = n;

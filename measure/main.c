@@ -507,7 +507,8 @@ static int parse_failed_boots(const char *arg, unsigned *ret)
 #define SB_HELP                                                                                     \
 	"  --secureboot-vars SOURCE  the platform's Secure Boot variables for PCR 7: an edk2/OVMF\n"     \
 	"                    varstore (the VARS .fd the VM boots with) or an Azure key template JSON\n" \
-	"                    (Hyper-V model, inferred); PCR 7 then joins the reference values\n"         \
+	"                    (Hyper-V model, inferred) or a folder of PK.esl KEK.esl db.esl dbx.esl;\n"  \
+	"                    PCR 7 then joins the reference values\n"                                   \
 	"  --secure-boot on|off  Secure Boot state (default: from a varstore; required for a template)\n" \
 	"  --secureboot-db-append CERT  a certificate the platform appends to db (Azure additionalSignatures)\n"
 
@@ -552,7 +553,8 @@ static int sb_load(void)
 	r = cvm_sbvars_load(sbcli.vars, &sbcli.v);
 	if (r < 0)
 		return fatal(EXIT_DATA, "unable to read the Secure Boot variables %s: %s", sbcli.vars,
-			     r == -EBADMSG ? "neither an edk2 variable store nor an Azure template JSON with PK/KEK/db/dbx"
+			     r == -EBADMSG ? "neither an edk2 variable store, an Azure template JSON with PK/KEK/db/dbx, "
+					     "nor a folder of well-formed NAME.esl signature lists"
 					   : strerror(-r));
 	for (size_t i = 0; i < sbcli.n_append; i++) {
 		uint8_t *pem = NULL, *der = NULL;
@@ -574,7 +576,8 @@ static int sb_load(void)
 	if (sbcli.state >= 0)
 		sbcli.v.secure_boot = sbcli.state;
 	if (sbcli.v.secure_boot < 0)
-		return usage_error("unable to predict with %s: say --secure-boot on or off (a template does not)", sbcli.vars);
+		return usage_error("unable to predict with %s: say --secure-boot on or off (a template or .esl folder does not)",
+				   sbcli.vars);
 	sbcli.loaded = true;
 	return EXIT_OK;
 }
@@ -1358,8 +1361,10 @@ static int verb_reference_values(int argc, char **argv)
 		case 'S':
 		case 'B':
 		case 'A':
-			if (sb_option(c, optarg) != EXIT_OK)
-				return EXIT_USAGE;
+			if (sb_option(c, optarg) != EXIT_OK) {
+				code = EXIT_USAGE;
+				goto out;
+			}
 			break;
 		default:
 			code = EXIT_USAGE;
@@ -1391,6 +1396,9 @@ static int verb_reference_values(int argc, char **argv)
 		if (code != EXIT_OK)
 			goto out;
 	}
+	if (sbcli.loaded)
+		fprintf(stderr, PROG ": PCR 7 from the Secure Boot variables of %s (Secure Boot %s)\n", sbcli.v.source,
+			sbcli.v.secure_boot ? "on" : "off");
 	r = print_rvs(s, map);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to print reference values: %s", strerror(-r));

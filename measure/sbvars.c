@@ -1,6 +1,7 @@
 /* Secure Boot variables from a varstore or an Azure template, and the db
  * authority of a signed image; see include/cvmkit/sbvars.h. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -499,25 +500,89 @@ out:
 	return r;
 }
 
+/* Whether buf[0, len) is a sequence of well-formed signature lists. */
+static bool esl_valid(const uint8_t *buf, size_t len)
+{
+	for (size_t off = 0; off < len;) {
+		uint32_t lsize, hsize, ssize;
+
+		if (len - off < ESL_HEADER)
+			return false;
+		lsize = cvm_le32(buf + off + 16), hsize = cvm_le32(buf + off + 20), ssize = cvm_le32(buf + off + 24);
+		if (lsize < ESL_HEADER || lsize > len - off || hsize > lsize - ESL_HEADER || ssize <= 16 ||
+		    (lsize - ESL_HEADER - hsize) % ssize)
+			return false;
+		off += lsize;
+	}
+	return true;
+}
+
+/* A folder with PK.esl, KEK.esl, db.esl, dbx.esl (dbt.esl): each the exact
+ * variable contents; a missing file is an absent variable. */
+static int from_esl_dir(const char *dir, struct cvm_sbvars *v)
+{
+	struct cvm_sbvars out;
+	int r = 0, n = 0;
+
+	cvm_sbvars_init(&out);
+	for (int i = 0; i < CVM_SBVAR_COUNT && r >= 0; i++) {
+		char path[4096];
+		uint8_t *buf = NULL;
+		size_t len = 0;
+
+		snprintf(path, sizeof(path), "%s/%s.esl", dir, vars[i].name);
+		r = cvm_read_file(path, CVM_SBVARS_MAX_VAR, &buf, &len);
+		if (r == -ENOENT) {
+			r = 0;
+			continue;
+		}
+		if (r >= 0 && !esl_valid(buf, len))
+			r = -EBADMSG;
+		if (r >= 0) {
+			out.present[i] = true;
+			out.data[i] = len ? buf : NULL;
+			out.len[i] = len;
+			buf = len ? NULL : buf;
+			n++;
+		}
+		free(buf);
+	}
+	if (r >= 0 && !n)
+		r = -EBADMSG;
+	if (r < 0) {
+		cvm_sbvars_free(&out);
+		return r;
+	}
+	snprintf(out.source, sizeof(out.source), "signature lists (*.esl)");
+	cvm_sbvars_free(v);
+	*v = out;
+	return 0;
+}
+
 int cvm_sbvars_load(const char *path, struct cvm_sbvars *v)
 {
 	const char *base = strrchr(path, '/');
 	uint8_t *buf = NULL;
 	size_t len = 0;
 	char kind[CVM_SBVARS_SOURCE_MAX];
+	struct stat st;
 	int r;
 
-	r = cvm_read_file(path, CVM_SBVARS_MAX_FILE, &buf, &len);
-	if (r < 0)
-		return r;
-	if (len >= 44 && !memcmp(buf + 40, "_FVH", 4))
-		r = cvm_sbvars_from_varstore(buf, len, v);
-	else
-		r = cvm_sbvars_from_azure_json(buf, len, v);
-	free(buf);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		r = from_esl_dir(path, v);
+	} else {
+		r = cvm_read_file(path, CVM_SBVARS_MAX_FILE, &buf, &len);
+		if (r < 0)
+			return r;
+		if (len >= 44 && !memcmp(buf + 40, "_FVH", 4))
+			r = cvm_sbvars_from_varstore(buf, len, v);
+		else
+			r = cvm_sbvars_from_azure_json(buf, len, v);
+		free(buf);
+	}
 	if (r < 0)
 		return r;
 	snprintf(kind, sizeof(kind), "%s", v->source);
-	snprintf(v->source, sizeof(v->source), "%.60s: %.90s", base ? base + 1 : path, kind);
+	snprintf(v->source, sizeof(v->source), "%.60s: %.90s", base && base[1] ? base + 1 : path, kind);
 	return 0;
 }

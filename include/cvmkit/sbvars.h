@@ -56,8 +56,11 @@ int cvm_sbvars_from_varstore(const uint8_t *buf, size_t len, struct cvm_sbvars *
 int cvm_sbvars_from_azure_json(const uint8_t *buf, size_t len, struct cvm_sbvars *v);
 
 /* Reads PATH (at most CVM_SBVARS_MAX_FILE) and parses it as a varstore when
- * it is a firmware volume, else as an Azure template JSON.  source names the
- * file's base name.  Returns 0, the read error, or the parser's. */
+ * it is a firmware volume, else as an Azure template JSON; a folder holds
+ * PK.esl, KEK.esl, db.esl, dbx.esl, dbt.esl (the exact variable contents,
+ * missing = absent; secure_boot stays -1).  source names the file's base
+ * name.  Returns 0, the read error, or the parser's (-EBADMSG also for a
+ * malformed .esl or a folder without any). */
 int cvm_sbvars_load(const char *path, struct cvm_sbvars *v);
 
 /* Appends one X509 signature list (Hyper-V owner) for a DER certificate to

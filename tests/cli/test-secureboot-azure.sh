@@ -94,5 +94,31 @@ check "reference values carry snp_pcr07 = the model's value" \
 	[ "$(jq -r '.snp_pcr07[0]' "$work/rv.json")" = "$(model "$f" on "$work/user.pem")" ]
 "$M" reference-values "$work/uki.efi" --format=map >"$work/rv-none.json"
 check "without --secureboot-vars no PCR 7 reference value" jq -e 'has("snp_pcr07") | not' "$work/rv-none.json"
+# A folder of .esl files: the snakeoil varstore's variables, extracted by an independent parser.
+KEY=/usr/share/ovmf/PkKek-1-snakeoil.key CERT=/usr/share/ovmf/PkKek-1-snakeoil.pem VARS=/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd
+if [ -f "$VARS" ]; then
+	/usr/bin/python3 - "$VARS" "$work/esl" <<'PYEOF'
+import os, struct, sys
+d = open(sys.argv[1], "rb").read()
+os.makedirs(sys.argv[2])
+off = struct.unpack_from("<H", d, 48)[0] + 28
+while struct.unpack_from("<H", d, off)[0] == 0x55AA:
+    state, ns, ds = d[off + 2], *struct.unpack_from("<II", d, off + 36)
+    name = d[off + 60:off + 60 + ns].decode("utf-16-le").rstrip("\0")
+    data = d[off + 60 + ns:off + 60 + ns + ds]
+    if state == 0x3F and name in ("PK", "KEK", "db", "dbx"):
+        open(os.path.join(sys.argv[2], name + ".esl"), "wb").write(data)
+    off = (off + 60 + ns + ds + 3) & ~3
+PYEOF
+	CVMKIT_SECUREBOOT_KEY_PASS=snakeoil "$I" sign --secureboot-key "$KEY" --secureboot-cert "$CERT" --in "$work/stub.efi" --out "$work/so.efi"
+	a=$("$M" predict "$work/so.efi" --bank sha256 --json --secureboot-vars "$VARS" | jq -r '.pcrs["7"].values.sha256')
+	b=$("$M" predict "$work/so.efi" --bank sha256 --json --secureboot-vars "$work/esl" --secure-boot on | jq -r '.pcrs["7"].values.sha256')
+	check "a folder of PK/KEK/db/dbx .esl = the varstore they came from (PCR 7 ${a:0:16}...)" [ -n "$a" -a "$a" != null -a "$a" = "$b" ]
+	printf 'junk' >"$work/esl/dbx.esl"
+	"$M" predict "$work/so.efi" --secureboot-vars "$work/esl" --secure-boot on >/dev/null 2>&1
+	check "a malformed .esl: exit 3" [ $? -eq 3 ]
+elif [ "${CI:-}" = true ]; then
+	check "Debian ovmf snakeoil varstore present" false
+fi
 echo "test-secureboot-azure: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]

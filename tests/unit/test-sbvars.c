@@ -149,6 +149,16 @@ static void azure_template(void **state)
 	free(js);
 }
 
+/* A file of the fuzz corpus, from the checkout's top ($CVMKIT_TOP, else the cwd). */
+static uint8_t *corpus(const char *name, size_t *len)
+{
+	const char *top = getenv("CVMKIT_TOP");
+	char path[1024];
+
+	snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/sbvars/%s", top && *top ? top : ".", name);
+	return tu_read(path, len);
+}
+
 /* The fuzz corpus's signed minimal PE (openssl cms) with a db of its
  * certificate, and with a db of SHA-256 entries only. */
 static void authority(void **state)
@@ -158,7 +168,7 @@ static void authority(void **state)
 	size_t len, slen = 0, dlen;
 
 	(void)state;
-	f = tu_read("tests/fuzz/corpus/sbvars/auth-cert", &len);
+	f = corpus("auth-cert", &len);
 	dlen = cvm_le16(f + 1);
 	cvm_sbvars_init(&v);
 	v.data[CVM_SBVAR_DB] = f + 3;
@@ -170,7 +180,7 @@ static void authority(void **state)
 	free(sig);
 	free(f);
 
-	f = tu_read("tests/fuzz/corpus/sbvars/auth-hash", &len);
+	f = corpus("auth-hash", &len);
 	dlen = cvm_le16(f + 1);
 	v.data[CVM_SBVAR_DB] = f + 3;
 	v.len[CVM_SBVAR_DB] = dlen;
