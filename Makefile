@@ -66,8 +66,8 @@ CLI_measure := measure image common
 CLI_attest  := verify attest net common
 CLI_ovmf    := ovmf
 # Third-party libraries per CLI: measure never links TLS.
-CLILIBS_image   := -lmbedcrypto -llz4
-CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor -pthread
+CLILIBS_image   := -lmbedx509 -lmbedcrypto -llz4
+CLILIBS_measure := -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -pthread
 CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 CLILIBS_ovmf    := -lmbedcrypto -lcjson
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))

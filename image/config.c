@@ -57,6 +57,16 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "kbs", "sealed", true, false, NULL,
 	  "NAME sealed.HEADER.PAYLOAD.SIGNATURE file|env|file,env: a CoCo sealed secret (vault type, ES256 key named by a "
 	  "kbs:// kid) unsealed through the KBS, delivered like secret (repeat)" },
+	{ "secureboot", "key", false, true, NULL,
+	  "PEM private key that signs the UKI (Authenticode) for UEFI Secure Boot; needs cert" },
+	{ "secureboot", "cert", false, true, NULL, "PEM X.509 certificate of key, carried in the signature" },
+	{ "secureboot", "key_pass_file", false, true, NULL,
+	  "file whose first line is the passphrase of an encrypted key (else $CVMKIT_SECUREBOOT_KEY_PASS)" },
+	{ "secureboot", "db", true, true, NULL,
+	  "PEM certificate the firmware's db is to trust (repeat; default: cert), written to azure-uefi-settings.json" },
+	{ "secureboot", "azure_template", false, false, "MicrosoftUefiCertificateAuthorityTemplate",
+	  "Azure signatureTemplateNames entry kept beside db: MicrosoftUefiCertificateAuthorityTemplate, "
+	  "MicrosoftWindowsTemplate or NoSignatureTemplate" },
 	{ "image", "esp_size_mib", false, false, "0", "EFI system partition size in MiB (0 = smallest that fits)" },
 	{ "image", "os_name", false, false, "cvmkit", "NAME and ID in the UKI's .osrel" },
 	{ NULL, NULL, false, false, NULL, NULL },

@@ -3,6 +3,7 @@
  *   cvm-image build  [--config FILE] [--SECTION-KEY VALUE ...] --init FILE --stub FILE
  *                    --linux FILE --uname RELEASE [--modules DIR] [--out DIR] [--json]
  *   cvm-image config [--config FILE] [--SECTION-KEY VALUE ...] [--get SECTION.KEY]
+ *   cvm-image sign   [--config FILE] [--secureboot-KEY VALUE ...] --in PE --out FILE
  *
  * Exit codes: 0 success, 1 build failure, 2 usage or configuration error.
  */
@@ -31,6 +32,8 @@
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
 #include "cvmkit/lz4legacy.h"
+#include "cvmkit/sbimage.h"
+#include "cvmkit/sign.h"
 #include "cvmkit/uki.h"
 #include "cvmkit/ukibuild.h"
 #include "cvmkit/vhd.h"
@@ -80,9 +83,10 @@ static void usage(FILE *f)
 		"usage: %s build  [--config FILE] [OPTIONS] --init FILE --stub FILE --linux FILE --uname RELEASE\n"
 		"                        [--modules DIR] [--out DIR] [--json]\n"
 		"       %s config [--config FILE] [OPTIONS] [--get SECTION.KEY | --check]\n"
+		"       %s sign   [--config FILE] [OPTIONS] --in PE --out FILE   (Authenticode, [secureboot] key and cert)\n"
 		"\n"
 		"Configuration options (each is also a key of the config file; the command line wins):\n",
-		PROG, PROG);
+		PROG, PROG, PROG);
 	for (const struct cvm_conf_key *k = cvm_conf_schema; k->section; k++) {
 		char opt[80];
 		/* The option spells the key's underscores as dashes, as parse_args() registers it. */
@@ -570,6 +574,8 @@ static const char *const STOP_APPLETS[] = { "/sbin/poweroff", "/sbin/reboot", "/
 /* Everything the configuration alone decides, checked before any input is
  * read: `config --check` and `build` stop on the same errors.  On success
  * *ret_conf holds the rendered init.conf (free its p). */
+static int secureboot_check(const struct cvm_conf *c);
+
 static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], const char **ret_wl_path,
 			struct text *ret_conf)
 {
@@ -607,6 +613,9 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 		if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || n > 3600)
 			return fail(2, "use [init] stop_timeout '%s': 0-3600 seconds", v);
 	}
+	r = secureboot_check(c);
+	if (r > 1)
+		return r;
 	r = render_init_conf(c, wl_path, &t);
 	if (r < 0) {
 		free(t.p);
@@ -624,11 +633,11 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 /* ------------------------------------------------------------------ options */
 
 enum { OPT_CONFIG = 1000, OPT_SET, OPT_INIT, OPT_STUB, OPT_LINUX, OPT_UNAME, OPT_MODULES, OPT_OUT, OPT_JSON,
-       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_SCHEMA };
+       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_IN, OPT_SCHEMA };
 
 struct args {
-	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get;
-	bool json, check;
+	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get, *in;
+	bool json, check, out_set;
 };
 
 /* Options: fixed ones plus one per schema key ("--section-key"). */
@@ -648,6 +657,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		{ "json", no_argument, NULL, OPT_JSON },             { "get", required_argument, NULL, OPT_GET },
 		{ "help", no_argument, NULL, OPT_HELP },             { "workload", required_argument, NULL, OPT_WORKLOAD },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE }, { "check", no_argument, NULL, OPT_CHECK },
+		{ "in", required_argument, NULL, OPT_IN },
 	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		opts[n_opts++] = fixed[i];
@@ -673,7 +683,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		case OPT_LINUX: a->linux_ = optarg; continue;
 		case OPT_UNAME: a->uname = optarg; continue;
 		case OPT_MODULES: a->modules = optarg; continue;
-		case OPT_OUT: a->out = optarg; continue;
+		case OPT_OUT: a->out = optarg; a->out_set = true; continue;
+		case OPT_IN: a->in = optarg; continue;
 		case OPT_JSON: a->json = true; continue;
 		case OPT_GET: a->get = optarg; continue;
 		case OPT_CHECK: a->check = true; continue;
@@ -806,6 +817,134 @@ static int hash_disk_and_vhd(const uint8_t *disk, size_t len, const uint8_t *foo
 	return r;
 }
 
+/* ------------------------------------------------------------------ Secure Boot */
+
+/* [secureboot] is consistent; checked before anything is built.  Returns 0,
+ * 1 (signing wanted) or an exit code > 1 after printing why. */
+static int secureboot_check(const struct cvm_conf *c)
+{
+	const char *key = cvm_conf_get(c, "secureboot.key"), *cert = cvm_conf_get(c, "secureboot.cert"), *db[1];
+
+	if (!cvm_sb_azure_template_ok(cvm_conf_get(c, "secureboot.azure_template")))
+		return fail(2, "use [secureboot] azure_template '%s': expected MicrosoftUefiCertificateAuthorityTemplate, "
+			       "MicrosoftWindowsTemplate or NoSignatureTemplate", cvm_conf_get(c, "secureboot.azure_template"));
+	if (!key != !cert)
+		return fail(2, "sign: [secureboot] key and cert go together");
+	if (!key && (cvm_conf_get(c, "secureboot.key_pass_file") || cvm_conf_get_all(c, "secureboot.db", db, 1)))
+		return fail(2, "use [secureboot] key_pass_file or db: they need [secureboot] key and cert");
+	return key ? 1 : 0;
+}
+
+static int secureboot_signer(const struct cvm_conf *c, struct cvm_signer **ret)
+{
+	const char *what = "key";
+	int r = cvm_sb_load_signer(cvm_conf_get(c, "secureboot.key"), cvm_conf_get(c, "secureboot.cert"),
+				   cvm_conf_get(c, "secureboot.key_pass_file"), ret, &what);
+
+	if (r == -EACCES)
+		return fail(2, "decrypt [secureboot] key %s: passphrase missing or wrong (key_pass_file or $%s)",
+			    cvm_conf_get(c, "secureboot.key"), CVM_SB_PASS_ENV);
+	if (r == -EKEYREJECTED)
+		return fail(2, "sign: [secureboot] key does not belong to [secureboot] cert");
+	if (r < 0)
+		return fail(2, "load [secureboot] %s %s: %s", what, cvm_conf_get(c, strcmp(what, "key") ? (strcmp(what, "cert") ?
+			    "secureboot.key_pass_file" : "secureboot.cert") : "secureboot.key"),
+			    r == -EBADMSG ? "not a PEM key or certificate mbedtls can read" : strerror(-r));
+	return 0;
+}
+
+/* The Azure uefiSettings fragment for [secureboot] db (default: the signing cert). */
+static int secureboot_azure(const struct cvm_conf *c, struct cvm_signer *s, const char *out)
+{
+	const char *dbs[16], *tmpl = cvm_conf_get(c, "secureboot.azure_template");
+	size_t n = cvm_conf_get_all(c, "secureboot.db", dbs, 16), lens[16] = { 0 };
+	uint8_t *ders[16] = { 0 };
+	char path[PATH_MAX], *json = NULL;
+	int r = 0, code = 0;
+
+	if (n > 16)
+		return fail(2, "use [secureboot] db: at most 16 certificates");
+	for (size_t i = 0; i < n && r == 0; i++) {
+		uint8_t *pem;
+		size_t pl;
+
+		r = cvm_read_file(dbs[i], CVM_SIGN_MAX_PEM, &pem, &pl);
+		if (r == 0) {
+			r = cvm_cert_der(pem, pl, &ders[i], &lens[i]);
+			free(pem);
+		}
+		if (r < 0)
+			code = fail(2, "load [secureboot] db %s: %s", dbs[i],
+				    r == -EBADMSG ? "not a PEM or DER certificate" : strerror(-r));
+	}
+	if (!code && n == 0) {
+		const uint8_t *d = cvm_signer_cert(s, &lens[0]);
+		ders[0] = malloc(lens[0]);
+		if (ders[0])
+			memcpy(ders[0], d, lens[0]);
+		n = 1;
+	}
+	if (!code) {
+		r = cvm_sb_azure_uefi_settings(tmpl, (const uint8_t *const *)ders, lens, n, &json);
+		if (r == 0) {
+			snprintf(path, sizeof(path), "%s/azure-uefi-settings.json", out);
+			r = cvm_write_file_atomic(path, json, strlen(json), 0644);
+		}
+		if (r < 0)
+			code = fail(1, "write %s/azure-uefi-settings.json: %s", out, strerror(-r));
+	}
+	for (size_t i = 0; i < n && i < 16; i++)
+		free(ders[i]);
+	free(json);
+	return code;
+}
+
+/* Signs *uki in place (the buffer is replaced). */
+static int secureboot_sign(struct cvm_signer *s, uint8_t **uki, size_t *len)
+{
+	uint8_t *signed_uki = NULL;
+	size_t slen = 0;
+	int r = cvm_sign_pe(s, *uki, *len, &signed_uki, &slen);
+
+	if (r < 0)
+		return fail(1, "sign the UKI: %s", r == -EEXIST ? "it is already signed" : strerror(-r));
+	free(*uki);
+	*uki = signed_uki;
+	*len = slen;
+	return 0;
+}
+
+static int cmd_sign(struct args *a, struct cvm_conf *c)
+{
+	struct cvm_signer *s = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int code = secureboot_check(c), r;
+
+	if (code > 1)
+		return code;
+	if (code == 0)
+		return fail(2, "sign: set [secureboot] key and cert (--secureboot-key, --secureboot-cert)");
+	if (!a->in || !a->out_set)
+		return fail(2, "sign: --in PE and --out FILE are required");
+	code = secureboot_signer(c, &s);
+	if (code)
+		return code;
+	r = cvm_read_file(a->in, IMG_MAX_INPUT, &buf, &len);
+	if (r < 0)
+		code = fail(1, "read %s: %s", a->in, strerror(-r));
+	if (!code)
+		code = secureboot_sign(s, &buf, &len);
+	if (!code) {
+		r = cvm_write_file_atomic(a->out, buf, len, 0644);
+		if (r < 0)
+			code = fail(1, "write %s: %s", a->out, strerror(-r));
+	}
+	free(buf);
+	cvm_signer_free(s);
+	return code;
+}
+
 static int stage_stop_applets(const char *stage)
 {
 	char p[PATH_MAX];
@@ -832,7 +971,8 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len;
 	uint8_t footer[CVM_VHD_FOOTER_SIZE];
 	long long epoch = 0;
-	int r, code = 1;
+	struct cvm_signer *signer = NULL;
+	int r, code = 1, sign;
 
 	/* A kernel named in the configuration wins over the pinned one. */
 	if (cvm_conf_get(c, "kernel.image"))
@@ -856,6 +996,13 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		code = fail(1, "create %s: %s", a->out, strerror(-r));
 		goto out;
 	}
+	/* A wrong passphrase fails now, not after the initramfs. */
+	sign = secureboot_check(c);
+	if (sign > 1 || (sign && (code = secureboot_signer(c, &signer)) != 0)) {
+		code = sign > 1 ? sign : code;
+		goto out;
+	}
+	code = 1;
 
 	/* 1. Stage the initramfs tree. */
 	snprintf(stage, sizeof(stage), "%s/.stage.XXXXXX", a->out);
@@ -991,6 +1138,11 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		fail(1, "assemble the UKI: %s", strerror(-r));
 		goto out;
 	}
+	if (signer) {
+		if (secureboot_sign(signer, &uki, &uki_len) || secureboot_azure(c, signer, a->out))
+			goto out;
+		progress("uki.efi signed (Authenticode, [secureboot] cert); wrote azure-uefi-settings.json");
+	}
 	progress("uki.efi: %zu bytes", uki_len);
 
 	/* 4. ESP, GPT disk, VHD.  Every identifier derives from the UKI's hash, so
@@ -1098,6 +1250,7 @@ out:
 	free(uki);
 	free(esp);
 	free(disk);
+	cvm_signer_free(signer);
 	return code;
 }
 
@@ -1169,6 +1322,8 @@ int main(int argc, char **argv)
 		code = cmd_build(&a, &conf);
 	else if (!strcmp(verb, "config"))
 		code = cmd_config(&a, &conf);
+	else if (!strcmp(verb, "sign"))
+		code = cmd_sign(&a, &conf);
 	else
 		code = fail(2, "run '%s': unknown verb (try --help)", verb);
 	cvm_conf_free(&conf);
