@@ -118,6 +118,7 @@ test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure attes
 TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o
 MODLIBS_init    := common
 test_libs_init   = $(B)/host/libcvm-common.a
+TEST_EXTRA_init-azure := $(B)/host/init/azure.o $(B)/host/init/config.o
 
 .SECONDEXPANSION:
 $(B)/tests/test-%: $(B)/host/tests/unit/test-%.o $(B)/host/tests/unit/testutil.o $$(TEST_EXTRA_$$*) $$(or $$(test_libs_$$*),$$(call test_libs,$$*)) $(B)/host/libcvm-common.a
