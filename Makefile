@@ -129,6 +129,7 @@ test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure verif
 TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o $(B)/host/init/identity.o
 MODLIBS_init    := common
 test_libs_init   = $(B)/host/libcvm-common.a
+TEST_EXTRA_init-azure := $(B)/host/init/azure.o $(B)/host/init/config.o
 TEST_EXTRA_init-stop := $(B)/host/init/stop.o $(B)/host/init/config.o
 test_libs_init-stop   = $(B)/host/libcvm-common.a
 

@@ -67,6 +67,11 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "secureboot", "azure_template", false, false, "MicrosoftUefiCertificateAuthorityTemplate",
 	  "Azure signatureTemplateNames entry kept beside db: MicrosoftUefiCertificateAuthorityTemplate, "
 	  "MicrosoftWindowsTemplate or NoSignatureTemplate" },
+	{ "azure", "report_ready", false, false, "auto",
+	  "auto, yes or no: report Ready to Azure's WireServer once the network is up, so a VM from a generalized image "
+	  "is marked provisioned (auto: only when DMI says Azure); needs [network]" },
+	{ "azure", "ready_timeout", false, false, "30",
+	  "seconds the Ready report may take, retries included (1-600); after it the boot goes on without it" },
 	{ "image", "esp_size_mib", false, false, "0", "EFI system partition size in MiB (0 = smallest that fits)" },
 	{ "image", "os_name", false, false, "cvmkit", "NAME and ID in the UKI's .osrel" },
 	{ NULL, NULL, false, false, NULL, NULL },

@@ -524,7 +524,30 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 	return t->err;
 }
 
-/* The init's own configuration: the [workload], [init], [network] and [kbs] keys it acts on. */
+/* [azure]: rendered only with the network (the report needs it), so images
+ * without [network] keep their init.conf unchanged; checked either way. */
+static int render_azure(const struct cvm_conf *c, struct text *t)
+{
+	const char *ready = cvm_conf_get(c, "azure.report_ready"), *timeout = cvm_conf_get(c, "azure.ready_timeout");
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(timeout, &end, 10);
+	if (strcmp(ready, "auto") && strcmp(ready, "yes") && strcmp(ready, "no"))
+		return kbs_bad("[azure] report_ready is auto, yes or no");
+	if (errno || *end || end == timeout || v < 1 || v > 600)
+		return kbs_bad("[azure] ready_timeout is 1-600 seconds");
+	if (!strcmp(cvm_conf_get(c, "network.mode"), "none")) {
+		if (!strcmp(ready, "yes"))
+			return kbs_bad("[azure] report_ready = yes needs the network: set [network] mode = dhcp or static");
+		return 0;
+	}
+	tprintf(t, "[azure]\nreport_ready = %s\nready_timeout = %s\n", ready, timeout);
+	return t->err;
+}
+
+/* The init's own configuration: the [workload], [init], [network], [kbs] and [azure] keys it acts on. */
 static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struct text *t)
 {
 	const char *vals[64];
@@ -558,7 +581,9 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 	if (t->err)
 		return t->err;
 	r = render_network(c, t);
-	return r < 0 ? r : render_kbs(c, t);
+	if (r == 0)
+		r = render_kbs(c, t);
+	return r < 0 ? r : render_azure(c, t);
 }
 
 /* x86 Linux keeps COMMAND_LINE_SIZE (2048) bytes of command line, NUL

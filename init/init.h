@@ -30,6 +30,10 @@ enum init_net_mode { INIT_NET_NONE, INIT_NET_DHCP, INIT_NET_STATIC };
 
 enum init_tee { INIT_TEE_AUTO, INIT_TEE_SNP, INIT_TEE_TDX };
 
+/* [azure]: the Ready report to the WireServer (init/azure.c). */
+enum init_azure_ready { INIT_AZURE_READY_AUTO, INIT_AZURE_READY_YES, INIT_AZURE_READY_NO };
+#define INIT_MAX_READY_TIMEOUT 600
+
 struct init_secret {
 	char name[INIT_SECRET_NAME_MAX + 1]; /* file name under /run/secrets and environment name */
 	char *source;                        /* malloc'd: "kbs://.../R/T/T" or "sealed.<jws>" */
@@ -76,12 +80,15 @@ struct init_config {
 	unsigned net_timeout;     /* seconds for the NIC to appear and the lease (1..3600) */
 	unsigned stop_timeout;    /* seconds between SIGTERM and SIGKILL on a stop request (0..3600) */
 	struct init_kbs kbs;
+	enum init_azure_ready azure_ready; /* auto: only when init_azure_detect says Azure */
+	unsigned azure_ready_timeout;      /* seconds for the whole report, retries included */
 };
 
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
  * [init] on_exit/report_pcrs/dump_eventlog/stop_timeout, [network] mode/interface/address/
  * gateway/dns/timeout, [kbs] url/ca/pin/tee/legacy_tee_names/
- * evidence_version/timeout/imds_url/secret/sealed).  Unknown keys are -EINVAL
+ * evidence_version/timeout/imds_url/secret/sealed, [azure] report_ready/
+ * ready_timeout).  Unknown keys are -EINVAL
  * (with *ret_line set) so a typo can never silently drop a setting; mode =
  * static without an address is -EDESTADDRREQ; [kbs] without a network, a url
  * other than https://, no ca or pin, or secrets without a url is -ENOTCONN;
@@ -129,6 +136,23 @@ int init_secrets_fetch(struct init_config *c, struct init_attest *a, char *err, 
 void init_attest_free(struct init_attest *a);
 /* Wipes and frees the environment entries the secrets phase added. */
 void init_secrets_wipe_env(struct init_config *c);
+
+/* azure.c: the Ready report (../shared/notes/azure-deploy.md §6).
+ * init_azure_detect: 1 when the DMI tables under dmi_dir (/sys/class/dmi/id)
+ * say Azure (sys_vendor "Microsoft Corporation" and Azure's chassis asset
+ * tag), 0 otherwise (also when they cannot be read).
+ * init_azure_report_ready: runs the report within c->azure_ready_timeout and
+ * fills line with one sentence saying what happened; returns 0 when Ready
+ * was reported, a negative errno when it was not.  Never fatal: Ready is a
+ * signal to Azure's control plane, not a security gate.
+ * init_azure_ready: the phase as configured: report_ready = yes reports,
+ * auto reports when init_azure_detect(dmi_dir) says Azure and otherwise
+ * fills line with why it did not (returning 1); no is 1 with an empty line. */
+#define INIT_DMI_DIR "/sys/class/dmi/id"
+#define INIT_AZURE_ASSET_TAG "7783-7084-3265-9085-8269-3286-77"
+int init_azure_detect(const char *dmi_dir);
+int init_azure_report_ready(const struct init_config *c, char *line, size_t size);
+int init_azure_ready(const struct init_config *c, const char *dmi_dir, char *line, size_t size);
 
 /* stop.c: stop requests.  The kernel runs /sbin/poweroff (hv_utils on an
  * Azure Stop, ACPI) or /sbin/reboot (an Azure Restart); both are links to
