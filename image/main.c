@@ -726,6 +726,7 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		*esp = NULL, *disk = NULL, seed[32], guid[16];
 	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len;
 	uint8_t footer[CVM_VHD_FOOTER_SIZE];
+	unsigned long min_disk_mib;
 	long long epoch = 0;
 	int r, code = 1;
 
@@ -755,6 +756,18 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		return fail(2, "place the workload at '%s': need an absolute path other than /init", wl_path);
 	if (has_newline(cvm_conf_get(c, "kernel.cmdline")))
 		return fail(2, "use the kernel command line: it contains a line break");
+	{
+		/* Azure refuses a managed-disk upload under 20 MiB (+ footer);
+		 * the cap keeps the disk, built in memory, reasonable: Azure
+		 * grows a managed disk after upload. */
+		const char *s = cvm_conf_get(c, "image.min_disk_mib");
+		char *end;
+
+		errno = 0;
+		min_disk_mib = strtoul(s, &end, 10);
+		if (errno || end == s || *end || s[0] == '-' || min_disk_mib > 4096)
+			return fail(2, "use [image] min_disk_mib = %s: a whole number of MiB from 0 to 4096", s);
+	}
 
 	r = mkdirs(a->out, 0755);
 	if (r < 0)
@@ -927,8 +940,13 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		}
 	}
 	/* 1 MiB before the ESP for the protective MBR and primary GPT (and
-	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB. */
+	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB.
+	 * Up to [image] min_disk_mib, the room before the backup GPT stays
+	 * zeros (calloc's untouched pages, holes in the files); the GPT, and so
+	 * PCR 5, describes the disk at its final size. */
 	disk_len = esp_len + 2 * MIB;
+	if (disk_len < (size_t)min_disk_mib * MIB)
+		disk_len = (size_t)min_disk_mib * MIB;
 	disk = calloc(1, disk_len);
 	if (!disk) {
 		fail(1, "allocate the disk: %s", strerror(ENOMEM));
