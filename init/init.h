@@ -40,7 +40,6 @@ struct init_secret {
 struct init_kbs {
 	bool enabled;                        /* a url was configured */
 	char url[256];
-	bool allow_plain_http;
 	char ca[128];                        /* file in the image, "" for none */
 	bool has_pin;
 	uint8_t pin[32];
@@ -60,7 +59,8 @@ struct init_config {
 	char *envp[INIT_MAX_ENV + 1];
 	size_t argc, envc;
 	uid_t uid;
-	gid_t gid;
+	gid_t gid;                           /* without a gid key: the uid's own group (same number) */
+	bool has_gid;
 	char workdir[INIT_MAX_VALUE];
 	enum init_on_exit on_exit;
 	bool report_pcrs;    /* print the measured-boot report line */
@@ -74,18 +74,26 @@ struct init_config {
 	uint32_t net_dns[INIT_MAX_DNS]; /* static, or replacing DHCP's */
 	size_t net_n_dns;
 	unsigned net_timeout;     /* seconds for the NIC to appear and the lease (1..3600) */
+	unsigned stop_timeout;    /* seconds between SIGTERM and SIGKILL on a stop request (0..3600) */
 	struct init_kbs kbs;
 };
 
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
- * [init] on_exit/report_pcrs/dump_eventlog, [network] mode/interface/address/
- * gateway/dns/timeout, [kbs] url/allow_plain_http/ca/pin/tee/legacy_tee_names/
+ * [init] on_exit/report_pcrs/dump_eventlog/stop_timeout, [network] mode/interface/address/
+ * gateway/dns/timeout, [kbs] url/ca/pin/tee/legacy_tee_names/
  * evidence_version/timeout/imds_url/secret/sealed).  Unknown keys are -EINVAL
  * (with *ret_line set) so a typo can never silently drop a setting; mode =
- * static without an address is -EDESTADDRREQ; [kbs] without a network, an
- * https url without ca or pin, or secrets without a url is -ENOTCONN. */
+ * static without an address is -EDESTADDRREQ; [kbs] without a network, a url
+ * other than https://, no ca or pin, or secrets without a url is -ENOTCONN;
+ * a secret for the environment named like an env entry is -ENOTUNIQ. */
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line);
 void init_config_free(struct init_config *c);
+
+/* identity.c: the workload's identity, for a child about to exec: no
+ * supplementary groups (PID 1's would otherwise be inherited), then GID,
+ * then UID, each set even when 0 so the result never depends on what the
+ * caller held.  Returns 0 or -errno of the first call that failed. */
+int init_set_identity(uid_t uid, gid_t gid);
 
 /* modules.c: load.list has one line per module (path relative to
  * /lib/modules, then the modules it needs, in load order); load.alias beside
@@ -136,5 +144,26 @@ int init_secrets_fetch(struct init_config *c, struct init_attest *a, char *err, 
 void init_attest_free(struct init_attest *a);
 /* Wipes and frees the environment entries the secrets phase added. */
 void init_secrets_wipe_env(struct init_config *c);
+
+/* stop.c: stop requests.  The kernel runs /sbin/poweroff (hv_utils on an
+ * Azure Stop, ACPI) or /sbin/reboot (an Azure Restart); both are links to
+ * the init, which, when not PID 1, picks its part from argv[0]'s basename
+ * and signals PID 1: poweroff and halt send SIGTERM, reboot sends SIGINT (the
+ * signal the kernel sends for Ctrl-Alt-Del once PID 1 owns it).  PID 1 reads
+ * SIGTERM and SIGPWR as "power off", SIGINT as "reboot". */
+#define INIT_MAX_STOP_TIMEOUT 3600
+enum init_applet { INIT_APPLET_INIT, INIT_APPLET_POWEROFF, INIT_APPLET_REBOOT, INIT_APPLET_HALT };
+/* The applet named by argv[0] ("/sbin/poweroff", "reboot", ...); anything
+ * else, NULL or "" is the init itself. */
+enum init_applet init_applet_from_argv0(const char *argv0);
+/* The signal an applet sends to PID 1 (0 for INIT_APPLET_INIT). */
+int init_applet_signal(enum init_applet a);
+/* 0 and *ret set when sig is a stop request, -EINVAL otherwise. */
+int init_stop_action(int sig, enum init_on_exit *ret);
+/* "SIGTERM (poweroff)", ...: a stop signal and what sends it, for the log. */
+const char *init_stop_describe(int sig);
+/* The applet's whole program: --help, or signal PID 1.  Returns the exit
+ * status (0 sent, 1 kill failed, 2 usage). */
+int init_applet_main(enum init_applet a, int argc, char **argv);
 
 #endif
