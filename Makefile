@@ -29,7 +29,7 @@ CPPFLAGS_COMMON := -Iinclude -D_GNU_SOURCE
 HOST_CFLAGS   := $(CFLAGS_COMMON) -g -MMD -MP
 HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
 HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
-HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -pthread
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -pthread
 
 MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
 MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
@@ -65,11 +65,13 @@ CLI_image   := image common
 CLI_measure := measure image common
 CLI_attest  := verify attest net common
 CLI_ovmf    := ovmf
-# Third-party libraries per CLI: measure never links TLS.
-CLILIBS_image   := -lmbedx509 -lmbedcrypto -llz4
-CLILIBS_measure := -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -pthread
-CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
-CLILIBS_ovmf    := -lmbedcrypto -lcjson
+# Third-party libraries per CLI: measure never links TLS.  -lcrypto is
+# OpenSSL's libcrypto (common/hash.c's host backend: hardware SHA), not its
+# TLS library libssl; ovmf gets it too so that it may use common/.
+CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -pthread
+CLILIBS_measure := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -pthread
+CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lcjson -pthread
+CLILIBS_ovmf    := -lmbedcrypto -lcrypto -lcjson -pthread
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
 # A CLI is its main.c plus MODULE/cli/*.c (verbs split out of main.c), never in the library.

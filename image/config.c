@@ -73,6 +73,9 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "azure", "ready_timeout", false, false, "30",
 	  "seconds the Ready report may take, retries included (1-600); after it the boot goes on without it" },
 	{ "image", "esp_size_mib", false, false, "0", "EFI system partition size in MiB (0 = smallest that fits)" },
+	{ "image", "min_disk_mib", false, false, "20",
+	  "smallest virtual size of the disk in MiB, 0-4096 (Azure's managed-disk upload needs 20; 0 = no minimum); "
+	  "the room after the ESP is a hole, not written zeros" },
 	{ "image", "os_name", false, false, "cvmkit", "NAME and ID in the UKI's .osrel" },
 	{ NULL, NULL, false, false, NULL, NULL },
 };

@@ -37,6 +37,7 @@
 #include "cvmkit/uki.h"
 #include "cvmkit/ukibuild.h"
 #include "cvmkit/vhd.h"
+#include "cvmkit/writeout.h"
 
 #define PROG "cvm-image"
 #define MIB (1024u * 1024u)
@@ -125,6 +126,22 @@ static int mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
+/* The staging tree is read back into the cpio and removed in the same run:
+ * no temporary-and-rename, no fsync (they cost one disk flush per module). */
+static int write_staged(const char *path, const uint8_t *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), r;
+
+	if (fd < 0)
+		return -errno;
+	r = cvm_write_all(fd, data, len);
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
 static int put_file(const char *root, const char *rel, const uint8_t *data, size_t len, mode_t mode)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
@@ -139,7 +156,7 @@ static int put_file(const char *root, const char *rel, const uint8_t *data, size
 	r = mkdirs(dir, 0755);
 	if (r < 0)
 		return r;
-	return cvm_write_file_atomic(path, data, len, mode);
+	return write_staged(path, data, len, mode);
 }
 
 static int copy_file(const char *src, const char *root, const char *rel, mode_t mode)
@@ -638,6 +655,19 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 		if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || n > 3600)
 			return fail(2, "use [init] stop_timeout '%s': 0-3600 seconds", v);
 	}
+	{
+		/* Azure refuses a managed-disk upload under 20 MiB (+ footer);
+		 * the cap keeps the disk, built in memory, reasonable: Azure
+		 * grows a managed disk after upload. */
+		const char *v = cvm_conf_get(c, "image.min_disk_mib");
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || n > 4096)
+			return fail(2, "use [image] min_disk_mib '%s': a whole number of MiB from 0 to 4096", v);
+	}
 	r = secureboot_check(c);
 	if (r > 1)
 		return r;
@@ -790,33 +820,6 @@ struct artifact {
 	const uint8_t *digest; /* SHA-256 of data || tail */
 	char sha256[65];
 };
-
-/* Writes an artifact atomically; its digest was computed by the caller, who
- * already had to hash the bytes (the UKI for the identifiers, the disk once
- * for both the raw disk and the VHD). */
-static int write_artifact(const char *out, struct artifact *a)
-{
-	char path[PATH_MAX];
-	uint8_t *joined = NULL;
-	const uint8_t *data = a->data;
-	size_t len = a->len;
-	int r;
-
-	if (a->tail_len) {
-		joined = malloc(a->len + a->tail_len);
-		if (!joined)
-			return -ENOMEM;
-		memcpy(joined, a->data, a->len);
-		memcpy(joined + a->len, a->tail, a->tail_len);
-		data = joined;
-		len += a->tail_len;
-	}
-	cvm_hex_encode(a->digest, 32, a->sha256);
-	snprintf(path, sizeof(path), "%s/%s", out, a->name);
-	r = cvm_write_file_atomic(path, data, len, 0644);
-	free(joined);
-	return r;
-}
 
 /* SHA-256 of the raw disk and of the VHD (the same bytes plus the footer),
  * hashing the disk once. */
@@ -995,6 +998,7 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		*esp = NULL, *disk = NULL, seed[32], guid[16];
 	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len;
 	uint8_t footer[CVM_VHD_FOOTER_SIZE];
+	unsigned long min_disk_mib;
 	long long epoch = 0;
 	struct cvm_signer *signer = NULL;
 	int r, code = 1, sign;
@@ -1015,6 +1019,8 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	if ((code = check_config(c, wl_default, &wl_path, &initconf)) != 0)
 		return code;
 	code = 1;
+	/* Validated by check_config(). */
+	min_disk_mib = strtoul(cvm_conf_get(c, "image.min_disk_mib"), NULL, 10);
 
 	r = mkdirs(a->out, 0755);
 	if (r < 0) {
@@ -1199,8 +1205,13 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		}
 	}
 	/* 1 MiB before the ESP for the protective MBR and primary GPT (and
-	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB. */
+	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB.
+	 * Up to [image] min_disk_mib, the room before the backup GPT stays
+	 * zeros (calloc's untouched pages, holes in the files); the GPT, and so
+	 * PCR 5, describes the disk at its final size. */
 	disk_len = esp_len + 2 * MIB;
+	if (disk_len < (size_t)min_disk_mib * MIB)
+		disk_len = (size_t)min_disk_mib * MIB;
 	disk = calloc(1, disk_len);
 	if (!disk) {
 		fail(1, "allocate the disk: %s", strerror(ENOMEM));
@@ -1235,17 +1246,25 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 			{ "disk.raw", disk, disk_len, NULL, 0, d_disk, "" },
 			{ "disk.vhd", disk, disk_len, footer, sizeof(footer), d_vhd, "" },
 		};
+		char paths[3][PATH_MAX];
+		struct cvm_file_out outs[3];
+
 		r = hash_disk_and_vhd(disk, disk_len, footer, sizeof(footer), d_disk, d_vhd);
 		if (r < 0) {
 			fail(1, "hash the disk: %s", strerror(-r));
 			goto out;
 		}
-		for (size_t i = 0; i < sizeof(arts) / sizeof(arts[0]); i++) {
-			r = write_artifact(a->out, &arts[i]);
-			if (r < 0) {
-				fail(1, "write %s/%s: %s", a->out, arts[i].name, strerror(-r));
-				goto out;
-			}
+		/* All three or none; the disk's zero blocks are holes and the VHD
+		 * shares the raw disk's blocks where the file system can. */
+		for (size_t i = 0; i < 3; i++) {
+			cvm_hex_encode(arts[i].digest, 32, arts[i].sha256);
+			snprintf(paths[i], sizeof(paths[i]), "%s/%s", a->out, arts[i].name);
+			outs[i] = (struct cvm_file_out){ paths[i], arts[i].data, arts[i].len, arts[i].tail, arts[i].tail_len };
+		}
+		r = cvm_write_files_atomic(outs, 3, 0644);
+		if (r < 0) {
+			fail(1, "write the artifacts to %s: %s", a->out, strerror(-r));
+			goto out;
 		}
 		progress("wrote %s", a->out);
 		if (a->json) {

@@ -102,15 +102,30 @@ void init_config_free(struct init_config *c);
  * caller held.  Returns 0 or -errno of the first call that failed. */
 int init_set_identity(uid_t uid, gid_t gid);
 
-/* modules.c: load every module listed (one path per line, relative to
- * /lib/modules, dependency order) with finit_module; compressed modules are
- * decompressed by the kernel.  Modules whose hardware is absent (ENODEV,
- * ENXIO) count as skipped; already-present ones (EEXIST) as loaded. */
+/* modules.c: load.list has one line per module (path relative to
+ * /lib/modules, then the modules it needs, in load order); load.alias beside
+ * it one line per module the configuration asked for, its path then its
+ * device aliases (fnmatch patterns from modules.alias).  A module is loaded
+ * (after its dependencies, with finit_module; compressed ones decompressed by
+ * the kernel) only when a present device's modalias matches one of its
+ * aliases, or when it has none; devices are read again after each round that
+ * loaded something (a bus driver adds devices).  Without load.alias every
+ * listed module is loaded.  Modules whose hardware is absent (no device,
+ * ENODEV, ENXIO) count as skipped; already-present ones (EEXIST) as loaded. */
 struct init_modules_result {
 	unsigned loaded, skipped;
 	char failed[256];    /* the module that failed, when the return is < 0 */
 };
 int init_load_modules(const char *list_path, struct init_modules_result *ret);
+/* The modaliases of the devices under sys_root ("/sys"): each
+ * bus/X/devices/Y/modalias and devices/system/cpu/modalias (CPUs have no
+ * per-device file), NUL-terminated one after another in buf[cap] (what does
+ * not fit is left out).  Returns 0 and *ret_len, or -errno when
+ * sys_root/bus cannot be read. */
+int init_modaliases(const char *sys_root, char *buf, size_t cap, size_t *ret_len);
+/* Whether one of the space-separated fnmatch patterns matches one of the
+ * NUL-terminated modaliases in aliases[0..len). */
+bool init_modalias_match(const char *patterns, const char *aliases, size_t len);
 
 /* report.c: one line "CVMKIT-MEASURED-BOOT {json}" with the SHA-256 (and
  * SHA-384 where the TPM has the bank) PCRs 0-23 from sysfs, the event log's
