@@ -295,6 +295,34 @@ static void explain_failure(const uint8_t *buf, size_t len, int err, char *why, 
 	struct cvm_evlog_event ev;
 	int r;
 
+	if (err == -ENODATA) {
+		struct cvm_evlog_event bad;
+		size_t idx, at = 0;
+		char missing[80] = "", tbuf[16];
+		const char *tname;
+
+		if (cvm_evlog_first_incomplete(buf, len, &bad, &idx) != 1 || cvm_evlog_open(&log, buf, len) < 0) {
+			snprintf(why, n, "an event lacks the digest of a bank the log declares");
+			return;
+		}
+		for (size_t b = 0; b < log.n_banks; b++) {
+			bool have = false;
+			char a[16];
+
+			for (size_t d = 0; d < bad.n_digests; d++)
+				have |= bad.digests[d].alg == log.banks[b].alg;
+			if (have)
+				continue;
+			alg_label(log.banks[b].alg, a);
+			at += (size_t)snprintf(missing + at, sizeof(missing) - at, "%s%s", at ? "," : "", a);
+			if (at >= sizeof(missing))
+				break;
+		}
+		type_label(bad.type, tbuf, &tname);
+		snprintf(why, n, "event %zu (PCR %u, %s) at offset %zu has no %s digest, though the log declares that bank",
+			 idx, bad.pcr, tname, bad.offset, missing);
+		return;
+	}
 	if (err != -EBADMSG && err != -E2BIG) {
 		snprintf(why, n, "%s", strerror(-err));
 		return;
@@ -376,7 +404,7 @@ static int verb_replay(int argc, char **argv)
 	}
 	r = cvm_evlog_replay(buf, len, v, CVM_EVLOG_MAX_BANKS, &nv);
 	if (r < 0) {
-		char why[128];
+		char why[256];
 		explain_failure(buf, len, r, why, sizeof(why));
 		code = fatal(EXIT_DATA, "unable to replay %s: %s", o.path, why);
 		goto out;
@@ -1013,7 +1041,7 @@ static int verb_explain(int argc, char **argv)
 	}
 	r = cvm_evlog_replay(log, loglen, v, CVM_EVLOG_MAX_BANKS, &nv);
 	if (r < 0) {
-		char why[128];
+		char why[256];
 		explain_failure(log, loglen, r, why, sizeof(why));
 		code = fatal(EXIT_DATA, "unable to replay the event log of %s: %s", evpath, why);
 		goto out;
