@@ -1199,14 +1199,16 @@ out:
 static void rv_help(FILE *f)
 {
 	fputs("usage: " PROG " reference-values IMAGE... [--format=rvps|map] [--capture SERIAL_LOG]...\n"
-	      "                [--with-profile-pcrs] [--stub-version N] [--failed-boot-options N]\n"
-	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13, and 5\n"
-	      "  for a disk image): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
+	      "                [--with-profile-pcrs] [--with-pcr5] [--stub-version N] [--failed-boot-options N]\n"
+	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13; 5 of a\n"
+	      "  disk image with --with-pcr5): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
 	      "  SHA-256.  Several IMAGEs give several accepted values per name.\n"
 	      "  --format=rvps       (default) the RVPS message {\"version\":\"0.1.0\",\"type\":\"sample\",\"payload\":base64}\n"
 	      "  --format=map        the bare map\n"
 	      "  --capture FILE      also the PCRs of a golden boot (see capture)\n"
-	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n", f);
+	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n"
+	      "  --with-pcr5         also PCR 5 (GPT, ExitBootServices): left out by default, as firmware\n"
+	      "                      measures ExitBootServices again when the loader retries it\n", f);
 }
 
 static int verb_reference_values(int argc, char **argv)
@@ -1216,12 +1218,14 @@ static int verb_reference_values(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ "capture", required_argument, NULL, 'c' },
 		{ "with-profile-pcrs", no_argument, NULL, 'w' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_rv_set *s = calloc(1, sizeof(*s));
+	unsigned rv_flags = 0;
 	const char *captures[16];
 	size_t n_captures = 0;
 	bool map = false, with_profile = false;
@@ -1250,6 +1254,9 @@ static int verb_reference_values(int argc, char **argv)
 			break;
 		case 'w':
 			with_profile = true;
+			break;
+		case '5':
+			rv_flags |= CVM_RV_WITH_PCR5;
 			break;
 		case 's':
 			if (parse_stub_version(optarg, &opts.stub_version) < 0) {
@@ -1280,7 +1287,7 @@ static int verb_reference_values(int argc, char **argv)
 		code = load_prediction(argv[i], &opts, &p);
 		if (code != EXIT_OK)
 			goto out;
-		r = cvm_rv_add_prediction(s, p, with_profile);
+		r = cvm_rv_add_prediction(s, p, rv_flags | (with_profile ? CVM_RV_WITH_PROFILE : 0));
 		free(p);
 		if (r < 0) {
 			code = fatal(EXIT_DATA, "unable to add the values of %s: %s", argv[i],
@@ -1308,9 +1315,10 @@ static void capture_help(FILE *f)
 {
 	fputs("usage: " PROG " capture SERIAL_LOG [--format=rvps|map] [--pcrs LIST]\n"
 	      "  Reference values from a golden boot: the last CVMKIT-MEASURED-BOOT line in\n"
-	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds becomes\n"
-	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3, 6 and 7 that\n"
-	      "  no image prediction can supply.  --pcrs LIST keeps only those PCRs (e.g. 0-3,6,7).\n", f);
+	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds but 6 becomes\n"
+	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3 and 7 that no\n"
+	      "  image prediction can supply.  PCR 6 holds the VM's identity on Azure (a value for\n"
+	      "  one VM only): --pcrs LIST keeps exactly those PCRs (e.g. 0-3,7, or 6 to have it).\n", f);
 }
 
 static int verb_capture(int argc, char **argv)
@@ -1369,7 +1377,7 @@ out:
 static void corim_help(FILE *f)
 {
 	fputs("usage: " PROG " corim IMAGE -o FILE [--id ID] [--vendor NAME] [--model NAME]\n"
-	      "                [--with-profile-pcrs] [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
+	      "                [--with-profile-pcrs] [--with-pcr5] [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
 	      "  The predicted image-determined PCRs as an unsigned CoRIM (CBOR, tag 501) holding one\n"
 	      "  CoMID (tag 506) with reference triples: mkey = PCR index, digests [alg-id, value]\n"
 	      "  (sha-256 = 1, sha-384 = 7).  -o - writes to stdout.\n", f);
@@ -1384,6 +1392,7 @@ static int verb_corim(int argc, char **argv)
 		{ "vendor", required_argument, NULL, 'V' },
 		{ "model", required_argument, NULL, 'M' },
 		{ "with-profile-pcrs", no_argument, NULL, 'w' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "bank", required_argument, NULL, 'b' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
@@ -1417,6 +1426,9 @@ static int verb_corim(int argc, char **argv)
 			break;
 		case 'w':
 			co.with_profile = true;
+			break;
+		case '5':
+			co.with_pcr5 = true;
 			break;
 		case 'b':
 			if (parse_predict_banks(optarg, &opts) < 0)
@@ -1465,7 +1477,7 @@ out:
 
 static void publish_help(FILE *f)
 {
-	fputs("usage: " PROG " publish IMAGE --out DIR [--stub-version N] [--failed-boot-options N]\n"
+	fputs("usage: " PROG " publish IMAGE --out DIR [--with-pcr5] [--stub-version N] [--failed-boot-options N]\n"
 	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the three files an\n"
 	      "  image publisher ships: DIR/measurements.json (as predict --json),\n"
 	      "  DIR/reference-values.json (as reference-values) and DIR/corim.cbor (as corim).\n"
@@ -1493,6 +1505,7 @@ static int verb_publish(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
 		{ 0 },
@@ -1517,6 +1530,9 @@ static int verb_publish(int argc, char **argv)
 		case 'o':
 			dir = optarg;
 			break;
+		case '5':
+			co.with_pcr5 = true;
+			break;
 		case 's':
 			if (parse_stub_version(optarg, &opts.stub_version) < 0)
 				return usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
@@ -1539,7 +1555,7 @@ static int verb_publish(int argc, char **argv)
 		code = fatal(EXIT_DATA, "unable to publish: %s", strerror(ENOMEM));
 		goto out;
 	}
-	r = cvm_rv_add_prediction(s, p, false);
+	r = cvm_rv_add_prediction(s, p, co.with_pcr5 ? CVM_RV_WITH_PCR5 : 0);
 	if (r >= 0)
 		r = cvm_rv_rvps_message(s, &rvps);
 	if (r < 0) {
