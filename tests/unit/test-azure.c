@@ -406,7 +406,7 @@ static void test_report_regenerated(void **state)
 	assert_memory_equal(c.hcl_report, F.ev.hcl_report, F.ev.hcl_report_len);
 	/* 10 + 20 + 40 ms of back-off, far from the deadline. */
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	assert_true(ms >= 70 && ms < 2000);
+	assert_true(ms >= 69 && ms < 4000); /* ms is truncated; well under the 5 s deadline */
 	cvm_azure_collected_free(&c);
 
 	/* Fresh at once: one read, no sleep. */
@@ -424,7 +424,7 @@ static void test_report_regenerated(void **state)
 	assert_int_equal(cvm_azure_collect(T, &o, &c), -ETIMEDOUT);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
-	assert_true(ms >= 300 && ms < 2000);
+	assert_true(ms >= 299 && ms < 3000); /* the deadline, truncated to ms, plus at most one sleep */
 	assert_true(F.report_reads >= 3);
 	assert_null(c.hcl_report);
 

@@ -916,10 +916,9 @@ static void cli_replay_json(void **state)
 	int status;
 
 	snprintf(bin, sizeof(bin), "%s/build/bin/cvm-measure", top ? top : ".");
-	if (access(bin, X_OK) != 0) {
-		print_message("cvm-measure not built, skipping the CLI test\n");
-		skip();
-	}
+	/* make check builds the CLIs its tests call: a missing one is a failure. */
+	if (access(bin, X_OK) != 0)
+		fail_msg("%s is not built (make check builds it)", bin);
 	snprintf(cmd, sizeof(cmd), "'%s' replay --json --bank sha256 --pcrs 7,12 '%s'", bin,
 		 tu_vectors("measured-boot/tpm2-tools/event-sd-boot-fedora37.bin"));
 	p = popen(cmd, "r");
