@@ -72,8 +72,9 @@ CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 CLILIBS_ovmf    := -lmbedcrypto -lcjson
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
+# A CLI is its main.c plus MODULE/cli/*.c (verbs split out of main.c), never in the library.
 define cli_rule
-$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
+$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(patsubst %.c,$(B)/host/%.o,$(wildcard $(1)/cli/*.c)) $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
 	@mkdir -p $$(@D)
 	$$(CC) -o $$@ $$^ $$(HOST_LDFLAGS) $$(CLILIBS_$(1))
 endef
@@ -128,6 +129,8 @@ test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure verif
 TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o $(B)/host/init/identity.o
 MODLIBS_init    := common
 test_libs_init   = $(B)/host/libcvm-common.a
+TEST_EXTRA_init-stop := $(B)/host/init/stop.o $(B)/host/init/config.o
+test_libs_init-stop   = $(B)/host/libcvm-common.a
 
 .SECONDEXPANSION:
 $(B)/tests/test-%: $(B)/host/tests/unit/test-%.o $(B)/host/tests/unit/testutil.o $$(TEST_EXTRA_$$*) $$(or $$(test_libs_$$*),$$(call test_libs,$$*)) $(B)/host/libcvm-common.a
