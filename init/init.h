@@ -26,7 +26,9 @@ enum init_net_mode { INIT_NET_NONE, INIT_NET_DHCP, INIT_NET_STATIC };
 #define INIT_SECRET_NAME_MAX 64
 #define INIT_SECRET_FILE 1u
 #define INIT_SECRET_ENV 2u
+#ifndef INIT_SECRETS_DIR /* the unit test points it at a scratch folder */
 #define INIT_SECRETS_DIR "/run/secrets"
+#endif
 
 enum init_tee { INIT_TEE_AUTO, INIT_TEE_SNP, INIT_TEE_TDX };
 

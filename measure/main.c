@@ -264,6 +264,34 @@ static void explain_failure(const uint8_t *buf, size_t len, int err, char *why, 
 	struct cvm_evlog_event ev;
 	int r;
 
+	if (err == -ENODATA) {
+		struct cvm_evlog_event bad;
+		size_t idx, at = 0;
+		char missing[80] = "", tbuf[16];
+		const char *tname;
+
+		if (cvm_evlog_first_incomplete(buf, len, &bad, &idx) != 1 || cvm_evlog_open(&log, buf, len) < 0) {
+			snprintf(why, n, "an event lacks the digest of a bank the log declares");
+			return;
+		}
+		for (size_t b = 0; b < log.n_banks; b++) {
+			bool have = false;
+			char a[16];
+
+			for (size_t d = 0; d < bad.n_digests; d++)
+				have |= bad.digests[d].alg == log.banks[b].alg;
+			if (have)
+				continue;
+			alg_label(log.banks[b].alg, a);
+			at += (size_t)snprintf(missing + at, sizeof(missing) - at, "%s%s", at ? "," : "", a);
+			if (at >= sizeof(missing))
+				break;
+		}
+		type_label(bad.type, tbuf, &tname);
+		snprintf(why, n, "event %zu (PCR %u, %s) at offset %zu has no %s digest, though the log declares that bank",
+			 idx, bad.pcr, tname, bad.offset, missing);
+		return;
+	}
 	if (err != -EBADMSG && err != -E2BIG) {
 		snprintf(why, n, "%s", strerror(-err));
 		return;
@@ -345,7 +373,7 @@ static int verb_replay(int argc, char **argv)
 	}
 	r = cvm_evlog_replay(buf, len, v, CVM_EVLOG_MAX_BANKS, &nv);
 	if (r < 0) {
-		char why[128];
+		char why[256];
 		explain_failure(buf, len, r, why, sizeof(why));
 		code = fatal(EXIT_DATA, "unable to replay %s: %s", o.path, why);
 		goto out;
@@ -1102,7 +1130,7 @@ static int verb_explain(int argc, char **argv)
 	}
 	r = cvm_evlog_replay(log, loglen, v, CVM_EVLOG_MAX_BANKS, &nv);
 	if (r < 0) {
-		char why[128];
+		char why[256];
 		explain_failure(log, loglen, r, why, sizeof(why));
 		code = fatal(EXIT_DATA, "unable to replay the event log of %s: %s", evpath, why);
 		goto out;
@@ -1260,14 +1288,16 @@ out:
 static void rv_help(FILE *f)
 {
 	fputs("usage: " PROG " reference-values IMAGE... [--format=rvps|map] [--capture SERIAL_LOG]...\n"
-	      "                [--with-profile-pcrs] [--stub-version N] [--failed-boot-options N]\n"
-	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13, and 5\n"
-	      "  for a disk image): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
+	      "                [--with-profile-pcrs] [--with-pcr5] [--stub-version N] [--failed-boot-options N]\n"
+	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13; 5 of a\n"
+	      "  disk image with --with-pcr5): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
 	      "  SHA-256.  Several IMAGEs give several accepted values per name.\n"
 	      "  --format=rvps       (default) the RVPS message {\"version\":\"0.1.0\",\"type\":\"sample\",\"payload\":base64}\n"
 	      "  --format=map        the bare map\n"
 	      "  --capture FILE      also the PCRs of a golden boot (see capture)\n"
-	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n" SB_HELP, f);
+	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n"
+	      "  --with-pcr5         also PCR 5 (GPT, ExitBootServices): left out by default, as firmware\n"
+	      "                      measures ExitBootServices again when the loader retries it\n" SB_HELP, f);
 }
 
 static int verb_reference_values(int argc, char **argv)
@@ -1277,6 +1307,7 @@ static int verb_reference_values(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ "capture", required_argument, NULL, 'c' },
 		{ "with-profile-pcrs", no_argument, NULL, 'w' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
 		SB_LONGOPTS,
@@ -1284,6 +1315,7 @@ static int verb_reference_values(int argc, char **argv)
 	};
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_rv_set *s = calloc(1, sizeof(*s));
+	unsigned rv_flags = 0;
 	const char *captures[16];
 	size_t n_captures = 0;
 	bool map = false, with_profile = false;
@@ -1312,6 +1344,9 @@ static int verb_reference_values(int argc, char **argv)
 			break;
 		case 'w':
 			with_profile = true;
+			break;
+		case '5':
+			rv_flags |= CVM_RV_WITH_PCR5;
 			break;
 		case 's':
 			if (parse_stub_version(optarg, &opts.stub_version) < 0) {
@@ -1350,7 +1385,7 @@ static int verb_reference_values(int argc, char **argv)
 		code = load_prediction(argv[i], &opts, &p);
 		if (code != EXIT_OK)
 			goto out;
-		r = cvm_rv_add_prediction(s, p, with_profile);
+		r = cvm_rv_add_prediction(s, p, rv_flags | (with_profile ? CVM_RV_WITH_PROFILE : 0));
 		free(p);
 		if (r < 0) {
 			code = fatal(EXIT_DATA, "unable to add the values of %s: %s", argv[i],
@@ -1381,9 +1416,10 @@ static void capture_help(FILE *f)
 {
 	fputs("usage: " PROG " capture SERIAL_LOG [--format=rvps|map] [--pcrs LIST]\n"
 	      "  Reference values from a golden boot: the last CVMKIT-MEASURED-BOOT line in\n"
-	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds becomes\n"
-	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3, 6 and 7 that\n"
-	      "  no image prediction can supply.  --pcrs LIST keeps only those PCRs (e.g. 0-3,6,7).\n", f);
+	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds but 6 becomes\n"
+	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3 and 7 that no\n"
+	      "  image prediction can supply.  PCR 6 holds the VM's identity on Azure (a value for\n"
+	      "  one VM only): --pcrs LIST keeps exactly those PCRs (e.g. 0-3,7, or 6 to have it).\n", f);
 }
 
 static int verb_capture(int argc, char **argv)
@@ -1442,7 +1478,7 @@ out:
 static void corim_help(FILE *f)
 {
 	fputs("usage: " PROG " corim IMAGE -o FILE [--id ID] [--vendor NAME] [--model NAME]\n"
-	      "                [--with-profile-pcrs] [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
+	      "                [--with-profile-pcrs] [--with-pcr5] [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
 	      "  The predicted image-determined PCRs as an unsigned CoRIM (CBOR, tag 501) holding one\n"
 	      "  CoMID (tag 506) with reference triples: mkey = PCR index, digests [alg-id, value]\n"
 	      "  (sha-256 = 1, sha-384 = 7).  -o - writes to stdout.\n" SB_HELP, f);
@@ -1457,6 +1493,7 @@ static int verb_corim(int argc, char **argv)
 		{ "vendor", required_argument, NULL, 'V' },
 		{ "model", required_argument, NULL, 'M' },
 		{ "with-profile-pcrs", no_argument, NULL, 'w' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "bank", required_argument, NULL, 'b' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
@@ -1491,6 +1528,9 @@ static int verb_corim(int argc, char **argv)
 			break;
 		case 'w':
 			co.with_profile = true;
+			break;
+		case '5':
+			co.with_pcr5 = true;
 			break;
 		case 'b':
 			if (parse_predict_banks(optarg, &opts) < 0)
@@ -1545,7 +1585,7 @@ out:
 
 static void publish_help(FILE *f)
 {
-	fputs("usage: " PROG " publish IMAGE --out DIR [--stub-version N] [--failed-boot-options N]\n"
+	fputs("usage: " PROG " publish IMAGE --out DIR [--with-pcr5] [--stub-version N] [--failed-boot-options N]\n"
 	      "                   [--sign-key KEY.pem [--key-pass-file F] [--lock deps/lock]\n"
 	      "                    [--source-commit SHA] [--builder ID]]\n"
 	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the three files an\n"
@@ -1576,6 +1616,7 @@ static int verb_publish(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
 		{ "sign-key", required_argument, NULL, 'k' },
@@ -1606,6 +1647,9 @@ static int verb_publish(int argc, char **argv)
 			return EXIT_OK;
 		case 'o':
 			dir = optarg;
+			break;
+		case '5':
+			co.with_pcr5 = true;
 			break;
 		case 's':
 			if (parse_stub_version(optarg, &opts.stub_version) < 0)
@@ -1642,7 +1686,7 @@ static int verb_publish(int argc, char **argv)
 		code = fatal(EXIT_DATA, "unable to publish: %s", strerror(ENOMEM));
 		goto out;
 	}
-	r = cvm_rv_add_prediction(s, p, false);
+	r = cvm_rv_add_prediction(s, p, co.with_pcr5 ? CVM_RV_WITH_PCR5 : 0);
 	if (r >= 0)
 		r = cvm_rv_rvps_message(s, &rvps);
 	if (r < 0) {
