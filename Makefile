@@ -75,8 +75,11 @@ CLILIBS_ovmf    := -lmbedcrypto -lcrypto -lcjson -pthread
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
 # A CLI is its main.c plus MODULE/cli/*.c (verbs split out of main.c), never in the library.
+# cvm-image parses the init.conf it renders with the init's own parser
+# (init/config.c), so build time and boot time cannot disagree.
+CLI_EXTRA_image := $(B)/host/init/config.o
 define cli_rule
-$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(patsubst %.c,$(B)/host/%.o,$(wildcard $(1)/cli/*.c)) $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
+$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(patsubst %.c,$(B)/host/%.o,$(wildcard $(1)/cli/*.c)) $(CLI_EXTRA_$(1)) $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
 	@mkdir -p $$(@D)
 	$$(CC) -o $$@ $$^ $$(HOST_LDFLAGS) $$(CLILIBS_$(1))
 endef

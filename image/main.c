@@ -37,6 +37,9 @@
 #include "cvmkit/uki.h"
 #include "cvmkit/ukibuild.h"
 #include "cvmkit/vhd.h"
+
+/* The init's configuration parser (init/config.c), linked into cvm-image. */
+#include "../init/init.h"
 #include "cvmkit/writeout.h"
 
 #define PROG "cvm-image"
@@ -676,6 +679,26 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 		free(t.p);
 		return fail(2, "render the init configuration: %s%s%s%s", strerror(-r), network_error,
 			    kbs_error[0] ? ": " : "", kbs_error);
+	}
+	{
+		/* What the init will read, read now by the init's own parser: a value
+		 * it would refuse at boot is refused here, naming the key. */
+		struct init_config ic;
+		unsigned line = 0;
+
+		r = init_config_parse((const uint8_t *)t.p, t.len, &ic, &line);
+		if (r < 0) {
+			char key[128] = "";
+			const char *l = t.p;
+			for (unsigned i = 1; i < line && l; i++)
+				l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL;
+			if (l)
+				snprintf(key, sizeof(key), "%.*s", (int)strcspn(l, "\n"), l);
+			free(t.p);
+			return fail(2, "use this configuration: the init would refuse %s%s%sat boot (%s)",
+				    key[0] ? "'" : "", key, key[0] ? "' " : "", strerror(-r));
+		}
+		init_config_free(&ic);
 	}
 	*ret_wl_path = wl_path;
 	if (ret_conf)

@@ -52,6 +52,13 @@ refused "http kbs url" "\[kbs\] url 'http://kbs.example:80'.*https://" \
 refused "allow_plain_http option" "unknown option '--kbs-allow-plain-http'" "${kbs[@]}" --kbs-allow-plain-http yes
 refused "allow_plain_http key" "kbs.allow_plain_http: no such configuration key" --set kbs.allow_plain_http=yes
 
+# Values only the init interprets: cvm-image parses the init.conf it renders with
+# the init's own parser, so what the init would refuse at boot is refused now.
+refused "on_exit value" "init would refuse 'on_exit = sideways' at boot" --init-on-exit sideways
+refused "report_pcrs value" "init would refuse 'report_pcrs = maybe' at boot" --init-report-pcrs maybe
+refused "dump_eventlog value" "init would refuse 'dump_eventlog = 2x' at boot" --init-dump-eventlog 2x
+accepted "on_exit reboot" --init-on-exit reboot
+
 # IMDS speaks plain HTTP only.
 refused "https imds_url" "imds_url 'https://169.254.169.254'" "${kbs[@]}" --kbs-secret "S kbs:///r/t/x file" \
 	--kbs-imds-url https://169.254.169.254
