@@ -29,7 +29,9 @@ CPPFLAGS_COMMON := -Iinclude -D_GNU_SOURCE
 HOST_CFLAGS   := $(CFLAGS_COMMON) -g -MMD -MP
 HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
 HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
-HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -pthread
+# libarchive (Debian's libarchive-dev) reads container image tarballs and
+# layers (tar, gzip, zstd) for cvm-image; the guest never links it.
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -larchive -pthread
 
 MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
 MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
@@ -66,7 +68,7 @@ CLI_measure := measure image common
 CLI_attest  := attest net common
 CLI_ovmf    := ovmf
 # Third-party libraries per CLI: measure never links TLS.
-CLILIBS_image   := -lmbedcrypto -llz4
+CLILIBS_image   := -lmbedcrypto -llz4 -lcjson -larchive
 CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor -pthread
 CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 CLILIBS_ovmf    := -lmbedcrypto -lcjson
