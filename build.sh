@@ -67,7 +67,9 @@ measure_has() { build/bin/cvm-measure --help 2>&1 | grep -qw "$1"; }
 if measure_has publish; then
 	# One prediction of the disk (PCR 5 needs the GPT) for all three files.
 	step "measurements, reference values, CoRIM"
-	build/bin/cvm-measure publish "$out/disk.raw" --out "$out" ||
+	wl_image=()
+	[ -f "$out/workload-image.json" ] && wl_image=(--workload-image "$out/workload-image.json")
+	build/bin/cvm-measure publish "$out/disk.raw" --out "$out" "${wl_image[@]}" ||
 		{ echo "build.sh: fatal: unable to publish the measurements of $out/disk.raw" >&2; exit 1; }
 fi
 step "done: $out"

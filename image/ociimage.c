@@ -677,6 +677,10 @@ static bool repotag_match(const cJSON *tags, const char *tag)
 		if (!v)
 			continue;
 		colon = strrchr(v, ':');
+		/* Docker normalises names: "example/app:v1" is stored as
+		 * "docker.io/example/app:v1", "app:v1" as "docker.io/library/app:v1". */
+		if (!strncmp(v, "docker.io/", 10) && (!strcmp(v + 10, tag) || (!strncmp(v + 10, "library/", 8) && !strcmp(v + 18, tag))))
+			return true;
 		if (!strcmp(v, tag) || (!strchr(tag, ':') && colon && !strcmp(colon + 1, tag)))
 			return true;
 	}
@@ -800,7 +804,7 @@ int cvm_oci_image_load(const char *ref, const struct cvm_oci_limits *lim_in, enu
 		return fail(&s, "use the image %.80s...: path too long", ref);
 	strcpy(path, ref);
 	if (stat(path, &st) < 0) {
-		char *slash = strrchr(path, '/'), *c = strchr(slash ? slash : path, ':');
+		char *c = strchr(path, ':');
 		for (; c; c = strchr(c + 1, ':')) {
 			*c = 0;
 			if (stat(path, &st) == 0) {

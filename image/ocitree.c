@@ -313,7 +313,7 @@ static int apply_whiteout(struct cvm_oci_tree *t, const char *name, const struct
 	r = parent_of(t, c, false, &dir);
 	if (r < 0)
 		return 0; /* nothing below to hide */
-	if (blen == 4 + 11 && !strncmp(base, ".wh..wh..opq", 12)) {
+	if (blen == 12 && !strncmp(base, ".wh..wh..opq", 12)) {
 		while (dir->child)
 			node_delete(t, dir->child);
 		return 0;

@@ -1437,11 +1437,13 @@ out:
 
 static void publish_help(FILE *f)
 {
-	fputs("usage: " PROG " publish IMAGE --out DIR [--stub-version N] [--failed-boot-options N]\n"
+	fputs("usage: " PROG " publish IMAGE --out DIR [--stub-version N] [--failed-boot-options N] [--workload-image FILE]\n"
 	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the three files an\n"
 	      "  image publisher ships: DIR/measurements.json (as predict --json),\n"
 	      "  DIR/reference-values.json (as reference-values) and DIR/corim.cbor (as corim).\n"
-	      "  Each file is written to a temporary name and renamed.\n", f);
+	      "  Each file is written to a temporary name and renamed.  --workload-image FILE: the\n"
+	      "  workload-image.json cvm-image wrote for a container image, copied into\n"
+	      "  measurements.json as \"workload_image\" (its manifest and config digests).\n", f);
 }
 
 /* Writes cJSON text plus a newline to PATH atomically. */
@@ -1467,8 +1469,10 @@ static int verb_publish(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		{ "workload-image", required_argument, NULL, 'w' },
 		{ 0 },
 	};
+	const char *wl_image = NULL;
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_corim_opts co = { 0 };
 	struct cvm_prediction *p = NULL;
@@ -1496,6 +1500,9 @@ static int verb_publish(int argc, char **argv)
 		case 'f':
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s", optarg);
+			break;
+		case 'w':
+			wl_image = optarg;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -1528,6 +1535,21 @@ static int verb_publish(int argc, char **argv)
 		goto out;
 	}
 	root = prediction_json(p);
+	if (root && wl_image) {
+		uint8_t *buf = NULL;
+		size_t len;
+		cJSON *wi = NULL;
+		r = cvm_read_file(wl_image, 1 << 20, &buf, &len);
+		if (r == 0)
+			wi = cJSON_ParseWithLength((const char *)buf, len);
+		free(buf);
+		if (!cJSON_IsObject(wi)) {
+			cJSON_Delete(wi);
+			code = fatal(EXIT_DATA, "unable to read %s: %s", wl_image, r < 0 ? strerror(-r) : "not a JSON object");
+			goto out;
+		}
+		cJSON_AddItemToObject(root, "workload_image", wi);
+	}
 	snprintf(path, sizeof(path), "%s/measurements.json", dir);
 	r = write_json_file(path, root);
 	if (r == 0) {
