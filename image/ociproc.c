@@ -196,7 +196,7 @@ static bool executable(const struct cvm_oci_tree *t, const char *path)
 /* argv[0] through PATH, as execvp would inside the container. */
 static int find_program(struct cvm_oci_process *p, const struct cvm_oci_tree *t, char *err, size_t es)
 {
-	const char *prog = p->argv[0], *path = DEFAULT_PATH + 5;
+	const char *prog = p->argv[0], *path = &DEFAULT_PATH[5];
 
 	if (strchr(prog, '/')) {
 		int n = prog[0] == '/' ? snprintf(p->path, sizeof(p->path), "%s", prog)

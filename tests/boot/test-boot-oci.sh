@@ -21,6 +21,9 @@ cleanup() { [ -n "$qemu_pid" ] && [ -f "$work/qemu.pid" ] && kill "$(cat "$work/
 trap cleanup EXIT
 M=$BOOT_TOP/build/bin/cvm-measure
 same() { [ -n "$1" ] && [ "$1" != null ] && [ "$1" = "$2" ]; }
+names_image() { # names_image REPORT.json MANIFEST CONFIG
+	[ -s "$1" ] && jq -e --arg m "$2" --arg c "$3" '.workload_image == {manifest_digest: $m, config_digest: $c}' "$1" >/dev/null
+}
 for tool in umoci python3 curl jq; do
 	command -v "$tool" >/dev/null || { not_ok "$tool is installed (scripts/setup-host.sh test)"; boot_summary; exit 1; }
 done
@@ -54,9 +57,8 @@ if build_image oci-hello --workload-image "$work/hello:latest" --network-mode dh
 	check "host fetched 'Hello OpenShift!' through hostfwd (port $port)" [ "$got" = "Hello OpenShift!" ]
 	log=$work/hello.serial
 	check "the process runs as uid 1001 gid 0 with no supplementary groups" grep -q 'hello: uid 1001 gid 0 groups 0 cwd /' "$log"
-	check "the boot report names the image's digests" bash -c \
-		"grep -a -o 'CVMKIT-MEASURED-BOOT {.*' '$log' | sed 's/^CVMKIT-MEASURED-BOOT //' |
-		 jq -e --arg m '$manifest' --arg c '$config' '.workload_image == {manifest_digest: \$m, config_digest: \$c}' >/dev/null"
+	grep -a -o 'CVMKIT-MEASURED-BOOT {.*' "$log" | tail -n 1 | tr -d '\r' | sed 's/^CVMKIT-MEASURED-BOOT //' >"$work/hello.report.json"
+	check "the boot report names the image's digests" names_image "$work/hello.report.json" "$manifest" "$config"
 	[ -f "$work/qemu.pid" ] && kill "$(cat "$work/qemu.pid")" 2>/dev/null
 	wait "$qemu_pid" 2>/dev/null
 	qemu_pid=""
@@ -106,8 +108,7 @@ if build_image oci-distro --workload-image "$work/distro:v1" --init-dump-eventlo
 		bash -c "grep '^mounts:' '$log' | grep -q ' /proc /sys /dev /dev/pts /dev/shm /run /tmp'"
 	check "exit status mirrored (0)" grep -q 'init: workload exited with status 0' "$log"
 	grep -a -o 'CVMKIT-MEASURED-BOOT {.*' "$log" | tail -n 1 | tr -d '\r' | sed 's/^CVMKIT-MEASURED-BOOT //' >"$W.report.json"
-	check "the boot report names the image's digests" \
-		jq -e --arg m "$dmanifest" --arg c "$dconfig" '.workload_image == {manifest_digest: $m, config_digest: $c}' "$W.report.json"
+	check "the boot report names the image's digests" names_image "$W.report.json" "$dmanifest" "$dconfig"
 	for bank in sha256 sha384; do
 		for pcr in 4 5 7 9 11 12; do
 			p=$(jq -r ".pcrs[\"$pcr\"].values.$bank" "$W.pred.json")
