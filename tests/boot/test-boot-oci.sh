@@ -20,6 +20,7 @@ qemu_pid=""
 cleanup() { [ -n "$qemu_pid" ] && [ -f "$work/qemu.pid" ] && kill "$(cat "$work/qemu.pid")" 2>/dev/null; }
 trap cleanup EXIT
 M=$BOOT_TOP/build/bin/cvm-measure
+jqq() { jq -e "$@" >/dev/null; }
 same() { [ -n "$1" ] && [ "$1" != null ] && [ "$1" = "$2" ]; }
 names_image() { # names_image REPORT.json MANIFEST CONFIG
 	[ -s "$1" ] && jq -e --arg m "$2" --arg c "$3" '.workload_image == {manifest_digest: $m, config_digest: $c}' "$1" >/dev/null
@@ -42,9 +43,9 @@ if build_image oci-hello --workload-image "$work/hello:latest" --network-mode dh
 	W=$BOOT_WORK/oci-hello
 	check "build summary names the manifest digest" grep -q "manifest $manifest" "$W.build.log"
 	check "workload-image.json has both digests" \
-		jq -e --arg m "$manifest" --arg c "$config" '.manifest_digest == $m and .config_digest == $c' "$W/workload-image.json"
+		jqq --arg m "$manifest" --arg c "$config" '.manifest_digest == $m and .config_digest == $c' "$W/workload-image.json"
 	check "measurements.json names the image" \
-		jq -e --arg m "$manifest" --arg c "$config" '.workload_image.manifest_digest == $m and .workload_image.config_digest == $c' "$W/measurements.json"
+		jqq --arg m "$manifest" --arg c "$config" '.workload_image.manifest_digest == $m and .workload_image.config_digest == $c' "$W/measurements.json"
 	boot_disk "$W/disk.raw" "$work/hello" -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$port-:8080" \
 		-device virtio-net-pci,netdev=n0 -pidfile "$work/qemu.pid" &
 	qemu_pid=$!
