@@ -65,6 +65,8 @@ check "mount points and WorkingDir exist in the tree" bash -c \
 check "init.conf: path, env, user resolved from /etc/passwd, root, digests" bash -c \
 	"tr '\n' '|' <'$work/list' | grep -q 'path = /hello-openshift|env = RESPONSE=hi|env = PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin|uid = 1001|gid = 1002|workdir = /srv|root = /rootfs|image_manifest = $manifest|image_config = $config|'"
 
+check "no host path in the initramfs listing or init.conf" bash -c "! grep -qF '$work' '$work/list'"
+
 echo "== oci-archive and docker-archive of the same image"
 skopeo --insecure-policy copy -q "oci:$work/oci:v1" "oci-archive:$work/img.oci.tar:v1" >/dev/null
 skopeo --insecure-policy copy -q "oci:$work/oci:v1" "docker-archive:$work/img.docker.tar:web:v1" >/dev/null
