@@ -16,7 +16,8 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "workload", "arg", true, false, NULL, "one argument (repeat for several)" },
 	{ "workload", "env", true, false, NULL, "one NAME=value environment variable (repeat)" },
 	{ "workload", "uid", false, false, "0", "user id the workload runs as" },
-	{ "workload", "gid", false, false, "0", "group id the workload runs as" },
+	{ "workload", "gid", false, false, NULL,
+	  "group id the workload runs as (default: the uid's own group, the same number); supplementary groups are always dropped" },
 	{ "workload", "workdir", false, false, "/", "working directory of the workload" },
 	{ "workload", "image", false, true, NULL,
 	  "a container image as the workload instead of binary: PATH[:TAG] of an OCI image layout, oci-archive or "
@@ -41,7 +42,6 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	  "host path of the kernel to embed instead of the pinned one (--linux); a different kernel build is a different image" },
 	{ "kbs", "url", false, false, NULL,
 	  "Trustee KBS base URL, https://HOST[:PORT] (no path); setting it adds the attest and secrets phases, which need [network]" },
-	{ "kbs", "allow_plain_http", false, false, "no", "accept an http:// url (secrets then cross the network unprotected)" },
 	{ "kbs", "ca", false, true, NULL,
 	  "host PEM file of the CA that signed the KBS certificate; embedded as /etc/cvmkit/kbs-ca.pem, so it is measured" },
 	{ "kbs", "pin", false, false, NULL,

@@ -9,6 +9,7 @@ build_pkgs=(gcc make musl-tools pkg-config cmake curl ca-certificates xz-utils k
 test_pkgs=(libcmocka-dev clang qemu-system-x86 ovmf swtpm swtpm-tools tpm2-tools openssl
 	python3-cryptography python3-jwcrypto dosfstools mtools gdisk qemu-utils
 	pesign sbsigntool osslsigncode cpio lz4 python3-cbor2 jq
+	azure-cli
 	umoci skopeo zstd) # OCI images: an independent reader, the archive forms, zstd layers
 
 want=("${build_pkgs[@]}")
