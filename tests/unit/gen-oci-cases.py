@@ -129,3 +129,13 @@ if shutil.which("skopeo"):
     for dst in ("oci-archive:%s/whiteout.oci.tar:v1" % out, "docker-archive:%s/whiteout.docker.tar:example/whiteout:v1" % out):
         subprocess.run(["skopeo", "--insecure-policy", "copy", "-q", "oci:%s/whiteout" % out, dst], check=True,
                        stdout=subprocess.DEVNULL)
+
+# a real capture of the unterminated tar: Debian's umoci 0.4.7 `insert`
+if shutil.which("umoci"):
+    d = os.path.join(out, "umoci-insert")
+    src = os.path.join(out, "umoci-f.txt")
+    open(src, "w").write("from umoci\n")
+    for cmd in (["init", "--layout", d], ["new", "--image", d + ":v1"], ["insert", "--image", d + ":v1", src, "/etc/f.txt"],
+                ["config", "--image", d + ":v1", "--config.entrypoint", "/etc/f.txt", "--created", "1970-01-01T00:00:00Z",
+                 "--history.created", "1970-01-01T00:00:00Z"]):
+        subprocess.run(["umoci"] + cmd, check=True, stdout=subprocess.DEVNULL)
