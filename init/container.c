@@ -21,6 +21,8 @@
 
 #include "init.h"
 
+#define RESOLV_CONF "/run/resolv.conf" /* written by the network phase */
+
 __attribute__((format(printf, 3, 4))) static int bad(char *err, size_t size, const char *fmt, ...)
 {
 	int e = errno;
@@ -67,12 +69,13 @@ static const struct {
 static int enter_root(const struct init_config *c, char *err, size_t es)
 {
 	char fdpath[64];
-	int secrets;
+	int secrets, resolv;
 
 	if (unshare(CLONE_NEWNS) < 0)
 		return bad(err, es, "enter the container: unshare the mount namespace: %s", strerror(errno));
 	/* Opened in the new namespace: a bind source must belong to it. */
 	secrets = open(INIT_SECRETS_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	resolv = open(RESOLV_CONF, O_PATH | O_CLOEXEC);
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    mount(c->root, c->root, NULL, MS_BIND | MS_REC, NULL) < 0 || chdir(c->root) < 0 ||
 	    mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0)
@@ -102,6 +105,27 @@ static int enter_root(const struct init_config *c, char *err, size_t es)
 			  NULL) < 0)
 			return bad(err, es, "bind %s into the container: %s", INIT_SECRETS_DIR, strerror(errno));
 		close(secrets);
+	}
+	/* The network's DNS servers as /etc/resolv.conf, as runtimes provide
+	 * it (read-only).  An image whose resolv.conf is a symlink keeps it:
+	 * nothing is created through a link the image planted. */
+	if (resolv >= 0) {
+		int fd;
+		if (mkdir("/etc", 0755) < 0 && errno != EEXIST)
+			return bad(err, es, "create /etc in the container: %s", strerror(errno));
+		fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 && errno != ELOOP)
+			return bad(err, es, "create /etc/resolv.conf in the container: %s", strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", resolv);
+			if (mount(fdpath, "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0 ||
+			    mount(NULL, "/etc/resolv.conf", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+				  NULL) < 0)
+				return bad(err, es, "bind %s onto /etc/resolv.conf in the container: %s", RESOLV_CONF,
+					   strerror(errno));
+		}
+		close(resolv);
 	}
 	return 0;
 }

@@ -5,6 +5,7 @@
  *   hello --serve [PORT]      serve it over HTTP (default 8080) until killed
  *   hello --exit N            print the greeting, then exit with status N
  *   hello --whoami ...        first print "hello: uid U gid G groups N cwd D host H"
+ *                             and "hello: nameserver A" for each in /etc/resolv.conf
  *                             (the identity a container image's process got)
 
  */
@@ -27,6 +28,13 @@ static void whoami(void)
 	gethostname(host, sizeof(host));
 	printf("hello: uid %u gid %u groups %d cwd %s host %s\n", (unsigned)getuid(), (unsigned)getgid(),
 	       getgroups(0, NULL), cwd, host);
+	FILE *f = fopen("/etc/resolv.conf", "r");
+	char line[128];
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "nameserver ", 11))
+			printf("hello: %s", line);
+	if (f)
+		fclose(f);
 	fflush(stdout);
 }
 

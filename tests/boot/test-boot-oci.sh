@@ -60,6 +60,7 @@ if build_image oci-hello --workload-image "$work/hello:latest" --network-mode dh
 	check "the process runs as uid 1001 gid 0 with no supplementary groups" grep -q 'hello: uid 1001 gid 0 groups 0 cwd /' "$log"
 	grep -a -o 'CVMKIT-MEASURED-BOOT {.*' "$log" | tail -n 1 | tr -d '\r' | sed 's/^CVMKIT-MEASURED-BOOT //' >"$work/hello.report.json"
 	check "the boot report names the image's digests" names_image "$work/hello.report.json" "$manifest" "$config"
+	check "the DHCP lease's DNS server is the container's /etc/resolv.conf" grep -q 'hello: nameserver 10.0.2.3' "$log"
 	[ -f "$work/qemu.pid" ] && kill "$(cat "$work/qemu.pid")" 2>/dev/null
 	wait "$qemu_pid" 2>/dev/null
 	qemu_pid=""
