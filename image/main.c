@@ -561,8 +561,9 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, const
 		cvm_conf_get(c, "workload.gid") ? cvm_conf_get(c, "workload.gid") : cvm_conf_get(c, "workload.uid"),
 		cvm_conf_get(c, "workload.workdir"));
 init:
-	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\n", cvm_conf_get(c, "init.on_exit"),
-		cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"));
+	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\nstop_timeout = %s\n",
+		cvm_conf_get(c, "init.on_exit"), cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"),
+		cvm_conf_get(c, "init.stop_timeout"));
 	if (t->err)
 		return t->err;
 	r = render_network(c, t);
@@ -573,6 +574,11 @@ init:
  * included, and says so in its setup header (cmdline_size = 2047); the rest
  * would be cut off silently. */
 #define KERNEL_CMDLINE_MAX 2047
+
+/* The init answers to these names too (init/stop.c): the kernel runs
+ * /sbin/poweroff on an Azure Stop and /sbin/reboot on a restart.  Symbolic
+ * links, because the cpio writer stores hard links as copies. */
+static const char *const STOP_APPLETS[] = { "/sbin/poweroff", "/sbin/reboot", "/sbin/halt", NULL };
 
 /* Everything the configuration alone decides, checked before any input is
  * read: `config --check` and `build` stop on the same errors.  On success
@@ -651,6 +657,19 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 		return fail(2, "use the kernel command line: %zu bytes, but x86 Linux keeps at most %d "
 			    "(COMMAND_LINE_SIZE 2048 with the NUL) and would cut the rest off",
 			    strlen(cmdline), KERNEL_CMDLINE_MAX);
+	for (const char *const *p = STOP_APPLETS; *p; p++)
+		if (!strcmp(wl_path, *p))
+			return fail(2, "place the workload at '%s': the init's stop command lives there", wl_path);
+	{
+		const char *v = cvm_conf_get(c, "init.stop_timeout");
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || n > 3600)
+			return fail(2, "use [init] stop_timeout '%s': 0-3600 seconds", v);
+	}
 	/* An image's [workload] comes from its config, read at build time. */
 	r = render_init_conf(c, wl_path, image ? "" : NULL, &t);
 	if (r < 0) {
@@ -920,6 +939,21 @@ static int write_image_json(const char *out, const struct cvm_oci_workload *w, c
 	return r;
 }
 
+static int stage_stop_applets(const char *stage)
+{
+	char p[PATH_MAX];
+	int r;
+
+	snprintf(p, sizeof(p), "%s/sbin", stage);
+	r = mkdirs(p, 0755);
+	for (const char *const *a = STOP_APPLETS; r == 0 && *a; a++) {
+		snprintf(p, sizeof(p), "%s%s", stage, *a);
+		if (symlink("/init", p) < 0)
+			r = -errno;
+	}
+	return r;
+}
+
 static int cmd_build(struct args *a, struct cvm_conf *c)
 {
 	const char *binary = NULL, *image = NULL, *wl_path = NULL;
@@ -993,6 +1027,11 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 			code = 2;
 			goto out;
 		}
+	}
+	r = stage_stop_applets(stage);
+	if (r < 0) {
+		fail(1, "stage the stop commands: %s", strerror(-r));
+		goto out;
 	}
 	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)initconf.p, initconf.len, 0644);
 	if (r == 0 && cvm_conf_get(c, "kbs.url") && cvm_conf_get(c, "kbs.ca")) {
