@@ -85,6 +85,8 @@ done
 
 # ---- boots: QEMU start -> the workload's first line (host clock), and the
 # guest's own clock from kernel start to "phase workload"
+# TCG on a loaded 2-CPU host takes minutes per boot; the 8 MB initrd longer.
+export BOOT_TIMEOUT=${BOOT_TIMEOUT:-900}
 . tests/boot/lib.sh
 declare -A boot kern
 for n in "${names[@]}"; do
