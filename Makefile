@@ -31,7 +31,7 @@ HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
 HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
 # libarchive (Debian's libarchive-dev) reads container image tarballs and
 # layers (tar, gzip, zstd) for cvm-image; the guest never links it.
-HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -larchive -pthread
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -larchive -pthread
 
 MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
 MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
@@ -67,11 +67,13 @@ CLI_image   := image common
 CLI_measure := measure image common
 CLI_attest  := verify attest net common
 CLI_ovmf    := ovmf
-# Third-party libraries per CLI: measure never links TLS.
-CLILIBS_image   := -lmbedcrypto -llz4 -lcjson -larchive
-CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor -pthread
-CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
-CLILIBS_ovmf    := -lmbedcrypto -lcjson
+# Third-party libraries per CLI: measure never links TLS.  -lcrypto is
+# OpenSSL's libcrypto (common/hash.c's host backend: hardware SHA), not its
+# TLS library libssl; ovmf gets it too so that it may use common/.
+CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -larchive -pthread
+CLILIBS_measure := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -pthread
+CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lcjson -pthread
+CLILIBS_ovmf    := -lmbedcrypto -lcrypto -lcjson -pthread
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
 # A CLI is its main.c plus MODULE/cli/*.c (verbs split out of main.c), never in the library.
@@ -131,6 +133,7 @@ test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure verif
 TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o $(B)/host/init/identity.o
 MODLIBS_init    := common
 test_libs_init   = $(B)/host/libcvm-common.a
+TEST_EXTRA_init-azure := $(B)/host/init/azure.o $(B)/host/init/config.o
 TEST_EXTRA_init-stop := $(B)/host/init/stop.o $(B)/host/init/config.o
 test_libs_init-stop   = $(B)/host/libcvm-common.a
 

@@ -22,6 +22,8 @@
 #include "cvmkit/corim.h"
 #include "cvmkit/predict.h"
 #include "cvmkit/refvalues.h"
+#include "cvmkit/sbvars.h"
+#include "cvmkit/sign.h"
 
 #include "cli/cli.h"
 
@@ -463,13 +465,105 @@ static int parse_failed_boots(const char *arg, unsigned *ret)
 	return 0;
 }
 
-/* Reads and predicts PATH; prints the fatal message itself and returns an exit code. */
-static int load_prediction(const char *path, const struct cvm_predict_opts *opts, struct cvm_prediction **ret)
+/* --secureboot-vars SOURCE, --secure-boot on|off, --secureboot-db-append CERT:
+ * shared by every verb that predicts, applied in load_prediction(). */
+#define SB_LONGOPTS                                                             \
+	{ "secureboot-vars", required_argument, NULL, 'S' },                    \
+	{ "secure-boot", required_argument, NULL, 'B' },                        \
+	{ "secureboot-db-append", required_argument, NULL, 'A' }
+#define SB_HELP                                                                                     \
+	"  --secureboot-vars SOURCE  the platform's Secure Boot variables for PCR 7: an edk2/OVMF\n"     \
+	"                    varstore (the VARS .fd the VM boots with) or an Azure key template JSON\n" \
+	"                    (Hyper-V model, inferred) or a folder of PK.esl KEK.esl db.esl dbx.esl;\n"  \
+	"                    PCR 7 then joins the reference values\n"                                   \
+	"  --secure-boot on|off  Secure Boot state (default: from a varstore; required for a template)\n" \
+	"  --secureboot-db-append CERT  a certificate the platform appends to db (Azure additionalSignatures)\n"
+
+static struct {
+	const char *vars, *append[8];
+	size_t n_append;
+	int state; /* -1 unset */
+	bool loaded;
+	struct cvm_sbvars v;
+} sbcli = { .state = -1 };
+
+static int sb_option(int c, const char *arg)
 {
-	struct cvm_prediction *p = calloc(1, sizeof(*p));
+	switch (c) {
+	case 'S':
+		sbcli.vars = arg;
+		return 0;
+	case 'B':
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return usage_error("unable to parse --secure-boot %s: expected on or off", arg);
+		sbcli.state = !strcmp(arg, "on");
+		return 0;
+	default:
+		if (sbcli.n_append == 8)
+			return usage_error("unable to take more than 8 --secureboot-db-append certificates");
+		sbcli.append[sbcli.n_append++] = arg;
+		return 0;
+	}
+}
+
+/* Loads the variables once; returns an exit code. */
+static int sb_load(void)
+{
+	int r;
+
+	if (sbcli.loaded || !sbcli.vars) {
+		if (!sbcli.vars && (sbcli.state >= 0 || sbcli.n_append))
+			return usage_error("unable to use --secure-boot or --secureboot-db-append without --secureboot-vars");
+		return EXIT_OK;
+	}
+	cvm_sbvars_init(&sbcli.v);
+	r = cvm_sbvars_load(sbcli.vars, &sbcli.v);
+	if (r < 0)
+		return fatal(EXIT_DATA, "unable to read the Secure Boot variables %s: %s", sbcli.vars,
+			     r == -EBADMSG ? "neither an edk2 variable store, an Azure template JSON with PK/KEK/db/dbx, "
+					     "nor a folder of well-formed NAME.esl signature lists"
+					   : strerror(-r));
+	for (size_t i = 0; i < sbcli.n_append; i++) {
+		uint8_t *pem = NULL, *der = NULL;
+		size_t pl = 0, dl = 0;
+
+		r = cvm_read_file(sbcli.append[i], CVM_SIGN_MAX_PEM, &pem, &pl);
+		if (r >= 0)
+			r = cvm_cert_der(pem, pl, &der, &dl);
+		if (r >= 0)
+			r = cvm_sbvars_db_append_x509(&sbcli.v, der, dl);
+		free(pem);
+		free(der);
+		if (r < 0)
+			return fatal(EXIT_DATA, "unable to append %s to db: %s", sbcli.append[i],
+				     r == -EBADMSG ? "not a PEM or DER certificate" : strerror(-r));
+		/* The Hyper-V model of how Azure appends it is inferred too. */
+		sbcli.v.inferred = true;
+	}
+	if (sbcli.state >= 0)
+		sbcli.v.secure_boot = sbcli.state;
+	if (sbcli.v.secure_boot < 0)
+		return usage_error("unable to predict with %s: say --secure-boot on or off (a template or .esl folder does not)",
+				   sbcli.vars);
+	sbcli.loaded = true;
+	return EXIT_OK;
+}
+
+/* Reads and predicts PATH; prints the fatal message itself and returns an exit code. */
+static int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, struct cvm_prediction **ret)
+{
+	struct cvm_prediction *p = NULL;
+	struct cvm_predict_opts o = *opts_in, *opts = &o;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int r, code = EXIT_OK;
+	int r, code;
+
+	code = sb_load();
+	if (code != EXIT_OK)
+		return code;
+	if (sbcli.loaded)
+		o.sb = &sbcli.v;
+	p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return fatal(EXIT_DATA, "unable to predict %s: %s", path, strerror(ENOMEM));
@@ -479,6 +573,12 @@ static int load_prediction(const char *path, const struct cvm_predict_opts *opts
 		goto out;
 	}
 	r = cvm_predict_image(buf, len, opts, p);
+	if (r == -EKEYREJECTED) {
+		code = fatal(EXIT_DATA, "unable to predict %s: Secure Boot is on and no db entry of %s authorises the UKI "
+					"(unsigned, or signed by a key the firmware does not trust): the firmware refuses it",
+			     path, sbcli.vars);
+		goto out;
+	}
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to predict %s: %s", path, predict_strerror(r));
 		goto out;
@@ -503,10 +603,16 @@ static cJSON *prediction_json(const struct cvm_prediction *p)
 	    !(stub = cJSON_AddObjectToObject(root, "stub")) ||
 	    !cJSON_AddNumberToObject(stub, "version", p->stub_version) ||
 	    !cJSON_AddStringToObject(stub, "ident", p->stub_ident) ||
-	    !cJSON_AddBoolToObject(root, "secure_boot", false) ||
+	    !cJSON_AddBoolToObject(root, "secure_boot", p->secure_boot) ||
 	    !(banks = cJSON_AddArrayToObject(root, "banks")) ||
 	    !(pcrs = cJSON_AddObjectToObject(root, "pcrs")))
 		goto fail;
+	if (p->sb_source[0]) {
+		cJSON *o = cJSON_AddObjectToObject(root, "secureboot_vars");
+		if (!o || !cJSON_AddStringToObject(o, "source", p->sb_source) ||
+		    !cJSON_AddBoolToObject(o, "inferred", p->sb_inferred))
+			goto fail;
+	}
 	for (size_t b = 0; b < p->n_banks; b++) {
 		cJSON *s = cJSON_CreateString(cvm_hash_name(p->banks[b]));
 		if (!s)
@@ -562,8 +668,10 @@ fail:
 
 static void prediction_header(const struct cvm_prediction *p, const char *path)
 {
-	printf("image: %s (%s), systemd-stub %s (modelled as %u), Secure Boot off\n", path, input_name(p->input),
-	       p->stub_ident[0] ? p->stub_ident : "(version given)", p->stub_version);
+	printf("image: %s (%s), systemd-stub %s (modelled as %u), Secure Boot %s\n", path, input_name(p->input),
+	       p->stub_ident[0] ? p->stub_ident : "(version given)", p->stub_version, p->secure_boot ? "on" : "off");
+	if (p->sb_source[0])
+		printf("Secure Boot variables: %s%s\n", p->sb_source, p->sb_inferred ? " [inferred]" : "");
 }
 
 static void prediction_text(const struct cvm_prediction *p, const bool sel[CVM_PCR_COUNT])
@@ -622,7 +730,7 @@ static void predict_help(FILE *f)
 	      "  --bank NAMES      banks to predict (default sha256,sha384; also sha1, sha512)\n"
 	      "  --stub-version N  model systemd-stub N instead of the version the stub names\n"
 	      "  --failed-boot-options N  boot options the firmware tries before the UKI's (default 0)\n"
-	      "  --pcrs LIST       text output: only these PCRs, e.g. 4,9,11\n", f);
+	      "  --pcrs LIST       text output: only these PCRs, e.g. 4,9,11\n" SB_HELP, f);
 }
 
 static int verb_predict(int argc, char **argv)
@@ -634,6 +742,7 @@ static int verb_predict(int argc, char **argv)
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
@@ -667,6 +776,12 @@ static int verb_predict(int argc, char **argv)
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s: expected 0-%d", optarg,
 						   CVM_PREDICT_MAX_FAILED_BOOTS);
+			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -862,7 +977,7 @@ static void explain_help(FILE *f)
 	      "  --pcrs FILE      quoted PCRs: a CVMKIT-MEASURED-BOOT line (serial log) or\n"
 	      "                   \"N: hex\" lines; default: the line in --eventlog, if any\n"
 	      "  --all            also list PCRs that are neither predicted nor in the log\n"
-	      "  exit status 1 when any compared value differs\n", f);
+	      "  exit status 1 when any compared value differs\n" SB_HELP, f);
 }
 
 static int verb_explain(int argc, char **argv)
@@ -876,6 +991,7 @@ static int verb_explain(int argc, char **argv)
 		{ "bank", required_argument, NULL, 'b' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
@@ -920,6 +1036,12 @@ static int verb_explain(int argc, char **argv)
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s: expected 0-%d", optarg,
 						   CVM_PREDICT_MAX_FAILED_BOOTS);
+			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -1145,7 +1267,7 @@ static void rv_help(FILE *f)
 	      "  --format=rvps       (default) the RVPS message {\"version\":\"0.1.0\",\"type\":\"sample\",\"payload\":base64}\n"
 	      "  --format=map        the bare map\n"
 	      "  --capture FILE      also the PCRs of a golden boot (see capture)\n"
-	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n", f);
+	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n" SB_HELP, f);
 }
 
 static int verb_reference_values(int argc, char **argv)
@@ -1157,6 +1279,7 @@ static int verb_reference_values(int argc, char **argv)
 		{ "with-profile-pcrs", no_argument, NULL, 'w' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
@@ -1202,6 +1325,14 @@ static int verb_reference_values(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK) {
+				code = EXIT_USAGE;
+				goto out;
+			}
+			break;
 		default:
 			code = EXIT_USAGE;
 			goto out;
@@ -1232,6 +1363,9 @@ static int verb_reference_values(int argc, char **argv)
 		if (code != EXIT_OK)
 			goto out;
 	}
+	if (sbcli.loaded)
+		fprintf(stderr, PROG ": PCR 7 from the Secure Boot variables of %s (Secure Boot %s)\n", sbcli.v.source,
+			sbcli.v.secure_boot ? "on" : "off");
 	r = print_rvs(s, map);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to print reference values: %s", strerror(-r));
@@ -1311,7 +1445,7 @@ static void corim_help(FILE *f)
 	      "                [--with-profile-pcrs] [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
 	      "  The predicted image-determined PCRs as an unsigned CoRIM (CBOR, tag 501) holding one\n"
 	      "  CoMID (tag 506) with reference triples: mkey = PCR index, digests [alg-id, value]\n"
-	      "  (sha-256 = 1, sha-384 = 7).  -o - writes to stdout.\n", f);
+	      "  (sha-256 = 1, sha-384 = 7).  -o - writes to stdout.\n" SB_HELP, f);
 }
 
 static int verb_corim(int argc, char **argv)
@@ -1326,6 +1460,7 @@ static int verb_corim(int argc, char **argv)
 		{ "bank", required_argument, NULL, 'b' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
@@ -1368,6 +1503,12 @@ static int verb_corim(int argc, char **argv)
 		case 'f':
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s", optarg);
+			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -1413,7 +1554,7 @@ static void publish_help(FILE *f)
 	      "  Each file is written to a temporary name and renamed.  With --sign-key, the\n"
 	      "  files are then signed as `" PROG " sign` does (see sign --help).  --workload-image\n"
 	      "  FILE: the workload-image.json cvm-image wrote for a container image, copied into\n"
-	      "  measurements.json as \"workload_image\" (its manifest and config digests).\n", f);
+	      "  measurements.json as \"workload_image\" (its manifest and config digests).\n" SB_HELP, f);
 }
 
 /* Writes cJSON text plus a newline to PATH atomically. */
@@ -1445,6 +1586,7 @@ static int verb_publish(int argc, char **argv)
 		{ "lock", required_argument, NULL, 'l' },
 		{ "source-commit", required_argument, NULL, 'c' },
 		{ "builder", required_argument, NULL, 'b' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_sign_opts so = { 0 };
@@ -1485,6 +1627,12 @@ static int verb_publish(int argc, char **argv)
 		case 'l': so.lock = optarg; break;
 		case 'c': so.commit = optarg; break;
 		case 'b': so.builder = optarg; break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
