@@ -29,7 +29,9 @@ CPPFLAGS_COMMON := -Iinclude -D_GNU_SOURCE
 HOST_CFLAGS   := $(CFLAGS_COMMON) -g -MMD -MP
 HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
 HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
-HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -pthread
+# libarchive (Debian's libarchive-dev) reads container image tarballs and
+# layers (tar, gzip, zstd) for cvm-image; the guest never links it.
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -larchive -pthread
 
 MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
 MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
@@ -68,7 +70,7 @@ CLI_ovmf    := ovmf
 # Third-party libraries per CLI: measure never links TLS.  -lcrypto is
 # OpenSSL's libcrypto (common/hash.c's host backend: hardware SHA), not its
 # TLS library libssl; ovmf gets it too so that it may use common/.
-CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -pthread
+CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -larchive -pthread
 CLILIBS_measure := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -pthread
 CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lcjson -pthread
 CLILIBS_ovmf    := -lmbedcrypto -lcrypto -lcjson -pthread

@@ -87,6 +87,7 @@ if measure_has publish; then
 		commit=$(git -C "$top" rev-parse HEAD 2>/dev/null || true)
 		[ -z "$commit" ] || sign+=(--source-commit "$commit")
 	fi
+	[ -f "$out/workload-image.json" ] && sign+=(--workload-image "$out/workload-image.json")
 	build/bin/cvm-measure publish "$out/disk.raw" --out "$out" "${sign[@]}" ||
 		{ echo "build.sh: fatal: unable to publish the measurements of $out/disk.raw" >&2; exit 1; }
 fi

@@ -19,6 +19,13 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "workload", "gid", false, false, NULL,
 	  "group id the workload runs as (default: the uid's own group, the same number); supplementary groups are always dropped" },
 	{ "workload", "workdir", false, false, "/", "working directory of the workload" },
+	{ "workload", "image", false, true, NULL,
+	  "a container image as the workload instead of binary: PATH[:TAG] of an OCI image layout, oci-archive or "
+	  "docker-archive (Entrypoint/Cmd, Env, WorkingDir and User come from its config; arg replaces Cmd; env, uid, gid "
+	  "and workdir, when set, win)" },
+	{ "workload", "image_special", false, false, "refuse",
+	  "device nodes and setuid/setgid files in the image: refuse, strip (drop devices, clear the bits) or keep" },
+	{ "workload", "hostname", false, false, NULL, "host name the init sets before starting the workload" },
 	{ "kernel", "cmdline", false, false, "console=ttyS0 quiet panic=-1", "kernel command line (.cmdline)" },
 	{ "kernel", "modules", false, false, DEFAULT_MODULES, "kernel modules to carry (closure resolved by dracut-install)" },
 	{ "init", "on_exit", false, false, "poweroff", "poweroff or reboot when the workload ends" },

@@ -313,6 +313,26 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 			strcpy(c->workdir, value);
 			return 0;
 		}
+		if (!strcmp(key, "root")) {
+			if (value[0] != '/' || !value[1] || strstr(value, ".."))
+				return -EINVAL;
+			strcpy(c->root, value);
+			return 0;
+		}
+		if (!strcmp(key, "hostname")) {
+			size_t l = strlen(value);
+			if (!l || l >= sizeof(c->hostname) || strspn(value, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != l)
+				return -EINVAL;
+			strcpy(c->hostname, value);
+			return 0;
+		}
+		if (!strcmp(key, "image_manifest") || !strcmp(key, "image_config")) {
+			char *dst = key[6] == 'm' ? c->image_manifest : c->image_config;
+			if (strlen(value) != 71 || strncmp(value, "sha256:", 7) || strspn(value + 7, "0123456789abcdef") != 64)
+				return -EINVAL;
+			strcpy(dst, value);
+			return 0;
+		}
 	} else if (!strcmp(section, "network")) {
 		return parse_network(c, key, value);
 	} else if (!strcmp(section, "kbs")) {

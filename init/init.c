@@ -344,6 +344,13 @@ static pid_t spawn_workload(const struct init_config *c, const sigset_t *oldmask
 	 * formed before signals are unblocked, so none arrives in between),
 	 * default signals, the configured identity. */
 	setsid();
+	{
+		char err[512];
+		if (init_workload_enter(c, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: fatal: unable to %s\n", prog, err);
+			_exit(126);
+		}
+	}
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	if (chdir(c->workdir) < 0) {
 		fprintf(stderr, "%s: fatal: unable to enter %s: %s\n", prog, c->workdir, strerror(errno));
@@ -465,7 +472,7 @@ int main(int argc, char **argv)
 
 	if (cfg.report_pcrs) {
 		phase("measured-boot-report");
-		r = init_measured_boot_report(STDOUT_FILENO, cfg.dump_eventlog);
+		r = init_measured_boot_report(STDOUT_FILENO, cfg.dump_eventlog, &cfg);
 		if (r == -ENODEV)
 			say("no TPM: measured-boot report skipped");
 		else if (r < 0)

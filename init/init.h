@@ -68,6 +68,11 @@ struct init_config {
 	gid_t gid;                           /* without a gid key: the uid's own group (same number) */
 	bool has_gid;
 	char workdir[INIT_MAX_VALUE];
+	/* A container image's process (init/container.c): root is where its
+	 * flattened tree is ("" for a plain binary workload). */
+	char root[INIT_MAX_VALUE];
+	char hostname[65];               /* "" = leave the kernel's */
+	char image_manifest[80], image_config[80]; /* digests, for the report line */
 	enum init_on_exit on_exit;
 	bool report_pcrs;    /* print the measured-boot report line */
 	bool dump_eventlog;  /* include the whole event log (base64) in it */
@@ -134,7 +139,14 @@ bool init_modalias_match(const char *patterns, const char *aliases, size_t len);
  * size and SHA-256, and optionally the event log in base64.  Writes the line
  * (with newline) to fd. Returns -ENODEV when there is no TPM. */
 #define INIT_REPORT_PREFIX "CVMKIT-MEASURED-BOOT "
-int init_measured_boot_report(int fd, bool with_eventlog);
+int init_measured_boot_report(int fd, bool with_eventlog, const struct init_config *c);
+
+/* container.c, in the workload's child before it drops privileges: sets the
+ * host name, drops supplementary groups and, for an image, enters its root
+ * the way a runtime does for one container (own mount namespace, the tree
+ * moved over /, /proc /sys /dev /dev/pts /dev/shm /run /tmp mounted inside,
+ * /run/secrets bound read-only).  On failure err holds one line. */
+int init_workload_enter(const struct init_config *c, char *err, size_t err_size);
 
 /* secrets.c: the attest phase (vTPM, HCL report type, IMDS VCEK) and the
  * secrets phase (KBS RCAR, resource fetches, sealed secrets, delivery to

@@ -154,7 +154,7 @@ out:
 	free(t);
 }
 
-int init_measured_boot_report(int fd, bool with_eventlog)
+int init_measured_boot_report(int fd, bool with_eventlog, const struct init_config *c)
 {
 	struct sbuf b = { 0 };
 	uint8_t *log = NULL, digest[32];
@@ -201,6 +201,17 @@ int init_measured_boot_report(int fd, bool with_eventlog)
 		sb_str(&b, "}");
 	}
 	add_platform(&b);
+	/* The container image the workload comes from (digests checked by
+	 * init/config.c: nothing to escape). */
+	if (c && c->image_config[0]) {
+		sb_str(&b, ",\"workload_image\":{\"manifest_digest\":");
+		sb_str(&b, c->image_manifest[0] ? "\"" : "null");
+		sb_str(&b, c->image_manifest);
+		sb_str(&b, c->image_manifest[0] ? "\"" : "");
+		sb_str(&b, ",\"config_digest\":\"");
+		sb_str(&b, c->image_config);
+		sb_str(&b, "\"}");
+	}
 	r = 0;
 	sb_str(&b, "}\n");
 	if (b.err) {

@@ -1586,13 +1586,16 @@ out:
 static void publish_help(FILE *f)
 {
 	fputs("usage: " PROG " publish IMAGE --out DIR [--with-pcr5] [--stub-version N] [--failed-boot-options N]\n"
+	      "                   [--workload-image FILE]\n"
 	      "                   [--sign-key KEY.pem [--key-pass-file F] [--lock deps/lock]\n"
 	      "                    [--source-commit SHA] [--builder ID]]\n"
 	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the three files an\n"
 	      "  image publisher ships: DIR/measurements.json (as predict --json),\n"
 	      "  DIR/reference-values.json (as reference-values) and DIR/corim.cbor (as corim).\n"
 	      "  Each file is written to a temporary name and renamed.  With --sign-key, the\n"
-	      "  files are then signed as `" PROG " sign` does (see sign --help).\n" SB_HELP, f);
+	      "  files are then signed as `" PROG " sign` does (see sign --help).  --workload-image\n"
+	      "  FILE: the workload-image.json cvm-image wrote for a container image, copied into\n"
+	      "  measurements.json as \"workload_image\" (its manifest and config digests).\n" SB_HELP, f);
 }
 
 /* Writes cJSON text plus a newline to PATH atomically. */
@@ -1619,6 +1622,7 @@ static int verb_publish(int argc, char **argv)
 		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		{ "workload-image", required_argument, NULL, 'w' },
 		{ "sign-key", required_argument, NULL, 'k' },
 		{ "key-pass-file", required_argument, NULL, 'p' },
 		{ "lock", required_argument, NULL, 'l' },
@@ -1628,6 +1632,7 @@ static int verb_publish(int argc, char **argv)
 		{ 0 },
 	};
 	struct cvm_sign_opts so = { 0 };
+	const char *wl_image = NULL;
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_corim_opts co = { 0 };
 	struct cvm_prediction *p = NULL;
@@ -1658,6 +1663,9 @@ static int verb_publish(int argc, char **argv)
 		case 'f':
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s", optarg);
+			break;
+		case 'w':
+			wl_image = optarg;
 			break;
 		case 'k': so.key = optarg; break;
 		case 'p': so.key_pass_file = optarg; break;
@@ -1703,6 +1711,21 @@ static int verb_publish(int argc, char **argv)
 		goto out;
 	}
 	root = prediction_json(p);
+	if (root && wl_image) {
+		uint8_t *buf = NULL;
+		size_t len;
+		cJSON *wi = NULL;
+		r = cvm_read_file(wl_image, 1 << 20, &buf, &len);
+		if (r == 0)
+			wi = cJSON_ParseWithLength((const char *)buf, len);
+		free(buf);
+		if (!cJSON_IsObject(wi)) {
+			cJSON_Delete(wi);
+			code = fatal(EXIT_DATA, "unable to read %s: %s", wl_image, r < 0 ? strerror(-r) : "not a JSON object");
+			goto out;
+		}
+		cJSON_AddItemToObject(root, "workload_image", wi);
+	}
 	snprintf(path, sizeof(path), "%s/measurements.json", dir);
 	r = write_json_file(path, root);
 	if (r == 0) {

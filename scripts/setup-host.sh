@@ -4,11 +4,13 @@
 #   scripts/setup-host.sh [build|test]    (test = build + the boot-test rig)
 set -euo pipefail
 
-build_pkgs=(gcc make musl-tools pkg-config cmake curl ca-certificates xz-utils kmod dracut-core binutils libssl-dev)
+# libarchive-dev: cvm-image reads container images (tar, gzip, zstd layers) with libarchive.
+build_pkgs=(gcc make musl-tools pkg-config cmake curl ca-certificates xz-utils kmod dracut-core binutils libssl-dev libarchive-dev)
 test_pkgs=(libcmocka-dev clang qemu-system-x86 ovmf swtpm swtpm-tools tpm2-tools openssl
 	python3-cryptography python3-jwcrypto dosfstools mtools gdisk qemu-utils
 	pesign sbsigntool osslsigncode cpio lz4 python3-cbor2 jq
-	azure-cli dnsmasq-base iproute2)
+	azure-cli dnsmasq-base iproute2
+	umoci skopeo zstd) # OCI images: an independent reader, the archive forms, zstd layers
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

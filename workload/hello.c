@@ -4,6 +4,9 @@
  *   hello                     print the greeting (RESPONSE env overrides it)
  *   hello --serve [PORT]      serve it over HTTP (default 8080) until killed
  *   hello --exit N            print the greeting, then exit with status N
+ *   hello --whoami ...        first print "hello: uid U gid G groups N cwd D host H"
+ *                             and "hello: nameserver A" for each in /etc/resolv.conf
+ *                             (the identity a container image's process got)
 
  */
 #include <arpa/inet.h>
@@ -13,8 +16,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+static void whoami(void)
+{
+	char cwd[PATH_MAX] = "?", host[256] = "?";
+
+	(void)!getcwd(cwd, sizeof(cwd));
+	gethostname(host, sizeof(host));
+	printf("hello: uid %u gid %u groups %d cwd %s host %s\n", (unsigned)getuid(), (unsigned)getgid(),
+	       getgroups(0, NULL), cwd, host);
+	FILE *f = fopen("/etc/resolv.conf", "r");
+	char line[128];
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "nameserver ", 11))
+			printf("hello: %s", line);
+	if (f)
+		fclose(f);
+	fflush(stdout);
+}
 
 static const char *greeting(void)
 {
@@ -61,10 +83,12 @@ int main(int argc, char **argv)
 		if (strcmp(argv[i], "--serve") == 0) {
 			int port = i + 1 < argc ? atoi(argv[i + 1]) : 8080;
 			return serve(port > 0 && port < 65536 ? port : 8080);
+		} else if (strcmp(argv[i], "--whoami") == 0) {
+			whoami();
 		} else if (strcmp(argv[i], "--exit") == 0 && i + 1 < argc) {
 			status = atoi(argv[++i]);
 		} else if (strcmp(argv[i], "--help") == 0) {
-			puts("usage: hello [--serve [PORT]] [--exit STATUS]");
+			puts("usage: hello [--whoami] [--serve [PORT]] [--exit STATUS]");
 			return 0;
 		} else {
 			fprintf(stderr, "hello: fatal: unable to parse arguments: unknown option %s\n", argv[i]);
