@@ -29,18 +29,18 @@ CPPFLAGS_COMMON := -Iinclude -D_GNU_SOURCE
 HOST_CFLAGS   := $(CFLAGS_COMMON) -g -MMD -MP
 HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
 HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
-HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -pthread
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -lz -pthread
 
 MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
 MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
 MUSL_LDFLAGS  := -static $(DEPS_MUSL_LDFLAGS) -Wl,--gc-sections -Wl,--build-id=none -s
-MUSL_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
+MUSL_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson -lz
 
 # ---------------------------------------------------------------- modules
-# Every module is a directory of .c files; main.c (if any) is its CLI.
-# A module's library is everything but main.c.
+# Every module is a directory of .c files; main.c (if any) is its CLI, with
+# cli-*.c (verbs kept out of main.c).  A module's library is everything else.
 MODULES  := common image measure attest net ovmf
-lib_srcs  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
+lib_srcs  = $(filter-out $(1)/main.c $(1)/cli-%.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(B)/host/%.o,$(call lib_srcs,$(1)))
 
 $(foreach m,$(MODULES),$(eval $(B)/host/libcvm-$(m).a: $(call lib_objs,$(m)) | $(B)/host/empty.o))
@@ -67,13 +67,13 @@ CLI_attest  := attest net common
 CLI_ovmf    := ovmf
 # Third-party libraries per CLI: measure never links TLS.
 CLILIBS_image   := -lmbedcrypto -llz4
-CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor -pthread
+CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor -lz -pthread
 CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 CLILIBS_ovmf    := -lmbedcrypto -lcjson
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
 define cli_rule
-$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
+$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(patsubst %.c,$(B)/host/%.o,$(wildcard $(1)/cli-*.c)) $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
 	@mkdir -p $$(@D)
 	$$(CC) -o $$@ $$^ $$(HOST_LDFLAGS) $$(CLILIBS_$(1))
 endef
