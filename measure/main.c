@@ -22,6 +22,7 @@
 #include "cvmkit/corim.h"
 #include "cvmkit/predict.h"
 #include "cvmkit/refvalues.h"
+#include "cli.h"
 
 #define PROG "cvm-measure"
 
@@ -1117,25 +1118,33 @@ out:
 
 /* ----------------------------------------------------- reference values */
 
-static int parse_format(const char *arg, bool *ret_map)
+enum rv_format { RV_RVPS, RV_MAP, RV_LOCAL_JSON, RV_CONFIGMAP };
+
+static int parse_format(const char *arg, int *ret)
 {
-	if (strcmp(arg, "rvps") == 0)
-		*ret_map = false;
-	else if (strcmp(arg, "map") == 0)
-		*ret_map = true;
-	else
-		return -EINVAL;
-	return 0;
+	static const char *const names[] = { "rvps", "map", "local-json", "configmap" };
+
+	for (int i = 0; i < (int)CVM_ARRAY_SIZE(names); i++)
+		if (strcmp(arg, names[i]) == 0) {
+			*ret = i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
-static int print_rvs(const struct cvm_rv_set *s, bool map)
+static int print_rvs(const struct cvm_rv_set *s, int format)
 {
 	char *text = NULL;
-	int r = map ? cvm_rv_map_json(s, true, &text) : cvm_rv_rvps_message(s, &text);
+	int r = format == RV_MAP	 ? cvm_rv_map_json(s, true, &text)
+		: format == RV_LOCAL_JSON ? cli_rv_local_json(s, &text)
+		: format == RV_CONFIGMAP  ? cli_rv_configmap(s, &text)
+					  : cvm_rv_rvps_message(s, &text);
 
 	if (r < 0)
 		return r;
-	puts(text);
+	fputs(text, stdout);
+	if (format == RV_RVPS || format == RV_MAP)
+		putchar('\n');
 	free(text);
 	return 0;
 }
@@ -1170,15 +1179,22 @@ out:
 
 static void rv_help(FILE *f)
 {
-	fputs("usage: " PROG " reference-values IMAGE... [--format=rvps|map] [--capture SERIAL_LOG]...\n"
-	      "                [--with-profile-pcrs] [--stub-version N] [--failed-boot-options N]\n"
+	fputs("usage: " PROG " reference-values IMAGE... [--format=rvps|map|local-json|configmap] [--capture SERIAL_LOG]...\n"
+	      "                [--with-profile-pcrs] [--initdata FILE]... [--platform azure|none]\n"
+	      "                [--stub-version N] [--failed-boot-options N]\n"
 	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13, and 5\n"
 	      "  for a disk image): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
 	      "  SHA-256.  Several IMAGEs give several accepted values per name.\n"
 	      "  --format=rvps       (default) the RVPS message {\"version\":\"0.1.0\",\"type\":\"sample\",\"payload\":base64}\n"
 	      "  --format=map        the bare map\n"
+	      "  --format=local-json the trustee-operator's LocalJson reference_value file\n"
+	      "  --format=configmap  a ConfigMap (rvps-reference-values) carrying that file\n"
 	      "  --capture FILE      also the PCRs of a golden boot (see capture)\n"
-	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n", f);
+	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n"
+	      "  --initdata FILE     PCR 8 of this initdata document instead of zero (repeat for several;\n"
+	      "                      \"none\" also accepts a boot without initdata)\n"
+	      "  --platform azure    also PCR 3 as observed on Azure CVMs (separator only), so the\n"
+	      "                      trustee-operator policy finds every name it queries\n", f);
 }
 
 static int verb_reference_values(int argc, char **argv)
@@ -1190,13 +1206,17 @@ static int verb_reference_values(int argc, char **argv)
 		{ "with-profile-pcrs", no_argument, NULL, 'w' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		{ "initdata", required_argument, NULL, 'i' },
+		{ "platform", required_argument, NULL, 'P' },
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_rv_set *s = calloc(1, sizeof(*s));
 	const char *captures[16];
 	size_t n_captures = 0;
-	bool map = false, with_profile = false;
+	bool with_profile = false, azure = false;
+	struct cli_initdata_opts io = { 0 };
+	int format = RV_RVPS;
 	int c, r, code = EXIT_OK;
 
 	if (!s)
@@ -1208,8 +1228,8 @@ static int verb_reference_values(int argc, char **argv)
 			rv_help(stdout);
 			goto out;
 		case 'F':
-			if (parse_format(optarg, &map) < 0) {
-				code = usage_error("unable to parse --format=%s: expected rvps or map", optarg);
+			if (parse_format(optarg, &format) < 0) {
+				code = usage_error("unable to parse --format=%s: expected rvps, map, local-json or configmap", optarg);
 				goto out;
 			}
 			break;
@@ -1222,6 +1242,14 @@ static int verb_reference_values(int argc, char **argv)
 			break;
 		case 'w':
 			with_profile = true;
+			break;
+		case 'i':
+			if ((code = cli_initdata_option(&io, optarg)) != EXIT_OK)
+				goto out;
+			break;
+		case 'P':
+			if ((code = cli_platform_option(optarg, &azure)) != EXIT_OK)
+				goto out;
 			break;
 		case 's':
 			if (parse_stub_version(optarg, &opts.stub_version) < 0) {
@@ -1265,7 +1293,11 @@ static int verb_reference_values(int argc, char **argv)
 		if (code != EXIT_OK)
 			goto out;
 	}
-	r = print_rvs(s, map);
+	code = cli_initdata_apply(&io, s);
+	if (code != EXIT_OK)
+		goto out;
+	cli_platform_apply(azure, s);
+	r = print_rvs(s, format);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to print reference values: %s", strerror(-r));
 		goto out;
@@ -1294,7 +1326,8 @@ static int verb_capture(int argc, char **argv)
 		{ 0 },
 	};
 	struct cvm_rv_set *s = NULL;
-	bool map = false, sel[CVM_PCR_COUNT] = { false }, any = false;
+	bool sel[CVM_PCR_COUNT] = { false }, any = false;
+	int format = RV_RVPS;
 	int c, r, code;
 
 	optind = 1;
@@ -1304,7 +1337,7 @@ static int verb_capture(int argc, char **argv)
 			capture_help(stdout);
 			return EXIT_OK;
 		case 'F':
-			if (parse_format(optarg, &map) < 0)
+			if (parse_format(optarg, &format) < 0)
 				return usage_error("unable to parse --format=%s: expected rvps or map", optarg);
 			break;
 		case 'p':
@@ -1324,7 +1357,7 @@ static int verb_capture(int argc, char **argv)
 	code = add_capture_file(s, argv[optind], any ? sel : NULL);
 	if (code != EXIT_OK)
 		goto out;
-	r = print_rvs(s, map);
+	r = print_rvs(s, format);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to print reference values: %s",
 			     r == -ENODATA ? "no PCR selected" : strerror(-r));
@@ -1437,10 +1470,13 @@ out:
 
 static void publish_help(FILE *f)
 {
-	fputs("usage: " PROG " publish IMAGE --out DIR [--stub-version N] [--failed-boot-options N]\n"
-	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the three files an\n"
+	fputs("usage: " PROG " publish IMAGE --out DIR [--initdata FILE]... [--platform azure|none]\n"
+	      "                [--stub-version N] [--failed-boot-options N]\n"
+	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the files an\n"
 	      "  image publisher ships: DIR/measurements.json (as predict --json),\n"
-	      "  DIR/reference-values.json (as reference-values) and DIR/corim.cbor (as corim).\n"
+	      "  DIR/reference-values.json (as reference-values), DIR/corim.cbor (as corim), and for\n"
+	      "  the trustee-operator DIR/reference_value (LocalJson) and DIR/rvps-reference-values.yaml\n"
+	      "  (its ConfigMap).  --initdata and --platform as for reference-values.\n"
 	      "  Each file is written to a temporary name and renamed.\n", f);
 }
 
@@ -1467,8 +1503,13 @@ static int verb_publish(int argc, char **argv)
 		{ "out", required_argument, NULL, 'o' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		{ "initdata", required_argument, NULL, 'i' },
+		{ "platform", required_argument, NULL, 'P' },
 		{ 0 },
 	};
+	struct cli_initdata_opts io = { 0 };
+	bool azure = false;
+	char *local = NULL, *cm = NULL;
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_corim_opts co = { 0 };
 	struct cvm_prediction *p = NULL;
@@ -1488,6 +1529,14 @@ static int verb_publish(int argc, char **argv)
 			return EXIT_OK;
 		case 'o':
 			dir = optarg;
+			break;
+		case 'i':
+			if ((code = cli_initdata_option(&io, optarg)) != EXIT_OK)
+				return code;
+			break;
+		case 'P':
+			if ((code = cli_platform_option(optarg, &azure)) != EXIT_OK)
+				return code;
 			break;
 		case 's':
 			if (parse_stub_version(optarg, &opts.stub_version) < 0)
@@ -1512,8 +1561,15 @@ static int verb_publish(int argc, char **argv)
 		goto out;
 	}
 	r = cvm_rv_add_prediction(s, p, false);
+	if (r >= 0 && (code = cli_initdata_apply(&io, s)) != EXIT_OK)
+		goto out;
+	cli_platform_apply(azure, s);
 	if (r >= 0)
 		r = cvm_rv_rvps_message(s, &rvps);
+	if (r >= 0)
+		r = cli_rv_local_json(s, &local);
+	if (r >= 0)
+		r = cli_rv_configmap(s, &cm);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to build reference values for %s: %s", argv[optind], strerror(-r));
 		goto out;
@@ -1546,11 +1602,21 @@ static int verb_publish(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/corim.cbor", dir);
 		r = cvm_write_file_atomic(path, corim, corim_len, 0644);
 	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/reference_value", dir);
+		r = cvm_write_file_atomic(path, local, strlen(local), 0644);
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/rvps-reference-values.yaml", dir);
+		r = cvm_write_file_atomic(path, cm, strlen(cm), 0644);
+	}
 	if (r < 0)
 		code = fatal(EXIT_DATA, "unable to write %s: %s", path, strerror(-r));
 out:
 	cJSON_Delete(root);
 	free(rvps);
+	free(local);
+	free(cm);
 	free(corim);
 	free(s);
 	free(p);
@@ -1567,6 +1633,7 @@ static const struct verb {
 	{ "capture", verb_capture, "reference values from a golden boot's CVMKIT-MEASURED-BOOT line" },
 	{ "corim", verb_corim, "the predicted reference values as a CoRIM (CBOR)" },
 	{ "explain", verb_explain, "compare a prediction with a boot's event log and PCRs" },
+	{ "initdata", cli_verb_initdata, "digest, PCR 8 and encodings of a CoCo initdata document" },
 	{ "predict", verb_predict, "predict the PCRs a boot of an image (UKI, raw disk, VHD) produces" },
 	{ "publish", verb_publish, "predict once, write measurements.json, reference-values.json, corim.cbor" },
 	{ "reference-values", verb_reference_values, "Trustee RVPS reference values for an image" },
