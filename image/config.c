@@ -33,7 +33,8 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "kernel", "image", false, true, NULL,
 	  "host path of the kernel to embed instead of the pinned one (--linux); a different kernel build is a different image" },
 	{ "kbs", "url", false, false, NULL,
-	  "Trustee KBS base URL, https://HOST[:PORT] (no path); setting it adds the attest and secrets phases, which need [network]" },
+	  "Trustee KBS base URL, https://HOST[:PORT] (no path); setting it adds the attest and secrets phases, which need "
+	  "[network]; \"initdata\": the url (and, without ca or pin, the cert) of initdata's aa.toml [token_configs.kbs]" },
 	{ "kbs", "allow_plain_http", false, false, "no", "accept an http:// url (secrets then cross the network unprotected)" },
 	{ "kbs", "ca", false, true, NULL,
 	  "host PEM file of the CA that signed the KBS certificate; embedded as /etc/cvmkit/kbs-ca.pem, so it is measured" },
@@ -54,6 +55,11 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "kbs", "sealed", true, false, NULL,
 	  "NAME sealed.HEADER.PAYLOAD.SIGNATURE file|env|file,env: a CoCo sealed secret (vault type, ES256 key named by a "
 	  "kbs:// kid) unsealed through the KBS, delivered like secret (repeat)" },
+	{ "initdata", "require", false, false, "no",
+	  "yes: boot only with an initdata document in IMDS userData (fail closed without one)" },
+	{ "initdata", "source", false, false, "auto",
+	  "auto (read IMDS userData when [kbs] is set or initdata is required), imds, or none; a document read is "
+	  "extended into PCR 8 and exposed read-only in /run/initdata" },
 	{ "image", "esp_size_mib", false, false, "0", "EFI system partition size in MiB (0 = smallest that fits)" },
 	{ "image", "os_name", false, false, "cvmkit", "NAME and ID in the UKI's .osrel" },
 	{ NULL, NULL, false, false, NULL, NULL },

@@ -453,20 +453,26 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 			return kbs_bad("[kbs] secret, sealed, ca and pin need [kbs] url");
 		return 0;
 	}
-	if (has_newline(url) || strchr(url, ' ') || strlen(url) > 200)
+	/* url = initdata: the URL arrives at boot, bound into PCR 8. */
+	if (!strcmp(url, "initdata"))
+		hostpart = NULL;
+	else if (has_newline(url) || strchr(url, ' ') || strlen(url) > 200)
 		return kbs_bad("[kbs] url: one line without spaces, at most 200 characters");
 	if (!is_yes_no(plain) || !is_yes_no(legacy))
 		return kbs_bad("[kbs] allow_plain_http and legacy_tee_names are yes or no");
-	if (!strncmp(url, "https://", 8))
+	if (!strcmp(url, "initdata"))
+		hostpart = NULL;
+	else if (!strncmp(url, "https://", 8))
 		hostpart = url + 8;
 	else if (!strncmp(url, "http://", 7) && !strcmp(plain, "yes"))
 		hostpart = url + 7;
 	else
-		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] (http:// only with allow_plain_http = yes)", url);
-	if (!*hostpart || *hostpart == '/' || *hostpart == ':' || strchr(hostpart, '/') || strchr(hostpart, '@') ||
-	    strchr(hostpart, '?') || strchr(hostpart, '#'))
+		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] (http:// only with allow_plain_http = yes), or initdata",
+			       url);
+	if (hostpart && (!*hostpart || *hostpart == '/' || *hostpart == ':' || strchr(hostpart, '/') ||
+			 strchr(hostpart, '@') || strchr(hostpart, '?') || strchr(hostpart, '#')))
 		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] without a path", url);
-	if (!strncmp(url, "https://", 8) && !ca && !pin)
+	if (hostpart && !strncmp(url, "https://", 8) && !ca && !pin)
 		return kbs_bad("[kbs] an https url needs ca (a CA certificate file) and/or pin (SPKI SHA-256)");
 	if (pin) {
 		if (strlen(pin) != 64)
@@ -511,7 +517,26 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 	return t->err;
 }
 
-/* The init's own configuration: the [workload], [init], [network] and [kbs] keys it acts on. */
+/* [initdata]: checked here so a mistake fails the build, not the boot. */
+static int render_initdata(const struct cvm_conf *c, struct text *t)
+{
+	const char *req = cvm_conf_get(c, "initdata.require"), *src = cvm_conf_get(c, "initdata.source");
+	const char *url = cvm_conf_get(c, "kbs.url");
+	bool net = strcmp(cvm_conf_get(c, "network.mode"), "none") != 0;
+
+	if (!is_yes_no(req))
+		return kbs_bad("[initdata] require: yes or no");
+	if (strcmp(src, "auto") && strcmp(src, "imds") && strcmp(src, "none"))
+		return kbs_bad("[initdata] source: auto, imds or none");
+	if (!strcmp(src, "none") && (!strcmp(req, "yes") || (url && !strcmp(url, "initdata"))))
+		return kbs_bad("[initdata] source = none contradicts require = yes and [kbs] url = initdata");
+	if (!net && (!strcmp(src, "imds") || !strcmp(req, "yes")))
+		return kbs_bad("[initdata] comes from IMDS: set [network] mode = dhcp or static");
+	tprintf(t, "[initdata]\nrequire = %s\nsource = %s\n", req, src);
+	return t->err;
+}
+
+/* The init's own configuration: the [workload], [init], [network], [kbs] and [initdata] keys it acts on. */
 static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struct text *t)
 {
 	const char *vals[64];
@@ -542,7 +567,9 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 	if (t->err)
 		return t->err;
 	r = render_network(c, t);
-	return r < 0 ? r : render_kbs(c, t);
+	if (r == 0)
+		r = render_kbs(c, t);
+	return r < 0 ? r : render_initdata(c, t);
 }
 
 /* ------------------------------------------------------------------ options */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cvmkit/initdata.h"
+
 #define INIT_CONF_PATH "/etc/cvmkit/init.conf"
 #define INIT_MODULES_LIST "/lib/modules/load.list"
 #define INIT_MAX_ARGS 64
@@ -29,6 +31,10 @@ enum init_net_mode { INIT_NET_NONE, INIT_NET_DHCP, INIT_NET_STATIC };
 #define INIT_SECRETS_DIR "/run/secrets"
 
 enum init_tee { INIT_TEE_AUTO, INIT_TEE_SNP, INIT_TEE_TDX };
+/* [initdata] source: auto reads IMDS userData when [kbs] is configured or
+ * initdata is required. */
+enum init_initdata_source { INIT_INITDATA_AUTO, INIT_INITDATA_IMDS, INIT_INITDATA_NONE };
+#define INIT_INITDATA_DIR "/run/initdata"
 
 struct init_secret {
 	char name[INIT_SECRET_NAME_MAX + 1]; /* file name under /run/secrets and environment name */
@@ -39,7 +45,9 @@ struct init_secret {
 
 struct init_kbs {
 	bool enabled;                        /* a url was configured */
-	char url[256];
+	char url[256];                       /* "" until the initdata phase when url_from_initdata */
+	bool url_from_initdata;              /* [kbs] url = initdata: aa.toml's [token_configs.kbs] */
+	const char *init_data_toml;          /* borrowed from struct init_initdata; sent as init-data */
 	bool allow_plain_http;
 	char ca[128];                        /* file in the image, "" for none */
 	bool has_pin;
@@ -75,6 +83,8 @@ struct init_config {
 	size_t net_n_dns;
 	unsigned net_timeout;     /* seconds for the NIC to appear and the lease (1..3600) */
 	struct init_kbs kbs;
+	bool initdata_require;    /* [initdata] require: no document -> fail closed */
+	enum init_initdata_source initdata_source;
 };
 
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
@@ -86,6 +96,8 @@ struct init_config {
  * https url without ca or pin, or secrets without a url is -ENOTCONN. */
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line);
 void init_config_free(struct init_config *c);
+/* Whether the initdata phase runs (source imds, or auto with a KBS or require). */
+bool init_initdata_wanted(const struct init_config *c);
 
 /* modules.c: load every module listed (one path per line, relative to
  * /lib/modules, dependency order) with finit_module; compressed modules are
@@ -121,5 +133,21 @@ int init_secrets_fetch(struct init_config *c, struct init_attest *a, char *err, 
 void init_attest_free(struct init_attest *a);
 /* Wipes and frees the environment entries the secrets phase added. */
 void init_secrets_wipe_env(struct init_config *c);
+
+/* initdata.c: the initdata phase (IMDS userData once -> document -> parse ->
+ * PCR 8 extend -> /run/initdata, read-only; [kbs] url = initdata resolved).
+ * With no userData ret->len is 0 and nothing is extended (unless required:
+ * then -ENODATA).  On failure a negative errno and one line in err. */
+struct init_initdata {
+	uint8_t *doc;              /* the exact bytes, NUL-terminated (TOML has no NUL) */
+	size_t len;                /* 0: no initdata */
+	enum cvm_initdata_form form;
+	struct cvm_initdata *parsed;
+	uint8_t digest[CVM_HASH_MAX_SIZE];
+	int dlen;
+	uint8_t extend[32], pcr8[32];
+};
+int init_initdata_run(struct init_config *c, struct init_initdata *ret, char *err, size_t err_size);
+void init_initdata_free(struct init_initdata *d);
 
 #endif
