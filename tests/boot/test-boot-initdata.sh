@@ -163,7 +163,9 @@ boot none initdata-fixed
 log=$work/none.serial
 check "none: initdata phase saw no userData, PCR 8 stays zero" grep -aq 'init: initdata: none in IMDS userData (PCR 8 stays zero)' "$log"
 check "none: the KBS (snp_pcr08 = zero) released the secret" grep -aq "^secret file:ONE sha256 $D1" "$log"
-check "none: workload exit status 0" grep -aq 'init: workload exited with status 0' "$log"
+check "none: nothing exposed in /run/initdata" grep -aq '^secret path:/run/initdata/initdata.toml missing' "$log"
+# The workload's status is 1 here: it reports the missing initdata file as it should.
+check "none: workload ran to its end" grep -aq 'init: workload exited with status 1' "$log"
 stop_kbs
 
 echo "== boot: require = yes without userData"
