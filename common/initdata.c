@@ -395,6 +395,8 @@ static int value(struct walker *w, enum vtype *ret_t, const char **ret_v, size_t
 	if (c == '"' || c == '\'') {
 		char *dst = w->out + w->out_len;
 
+		if (w->out_len + 1 >= w->out_cap)
+			return -ENOBUFS;
 		r = string(w, true, dst, w->out_cap - w->out_len - 1, &n);
 		if (r < 0)
 			return r;

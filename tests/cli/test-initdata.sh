@@ -170,5 +170,14 @@ check "publish --initdata --platform azure writes reference_value and rvps-refer
 "$bin" reference-values "$img" --initdata "$ex" --platform azure >"$work/rvps.json" 2>/dev/null
 check "publish's reference-values.json = reference-values with the same options" cmp -s "$work/rvps.json" "$work/pub/reference-values.json"
 
+echo "== cvm-image checks [initdata] at build time"
+"$top/build.sh" --out "$work/bad1" --initdata-require maybe >"$work/bad1.log" 2>&1
+check "require = maybe: build fails naming the key" bash -c "[ $? -ne 0 ] && grep -q 'initdata\] require: yes or no' '$work/bad1.log'"
+"$top/build.sh" --out "$work/bad2" --network-mode dhcp --kbs-url initdata --kbs-secret "A kbs:///a/b/c file" \
+	--initdata-source none >"$work/bad2.log" 2>&1
+check "url = initdata with source = none: build fails naming both" bash -c "[ $? -ne 0 ] && grep -q 'source = none contradicts' '$work/bad2.log'"
+"$top/build.sh" --out "$work/bad3" --initdata-source imds >"$work/bad3.log" 2>&1
+check "source = imds without a network: build fails" bash -c "[ $? -ne 0 ] && grep -q 'set \[network\] mode' '$work/bad3.log'"
+
 echo "test-initdata: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]
