@@ -37,10 +37,10 @@ MUSL_LDFLAGS  := -static $(DEPS_MUSL_LDFLAGS) -Wl,--gc-sections -Wl,--build-id=n
 MUSL_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson -lz
 
 # ---------------------------------------------------------------- modules
-# Every module is a directory of .c files; main.c (if any) is its CLI, with
-# cli-*.c (verbs kept out of main.c).  A module's library is everything else.
-MODULES  := common image measure attest net ovmf
-lib_srcs  = $(filter-out $(1)/main.c $(1)/cli-%.c,$(wildcard $(1)/*.c))
+# Every module is a directory of .c files; main.c (if any) is its CLI.
+# A module's library is everything but main.c.
+MODULES  := common image measure attest verify net ovmf
+lib_srcs  = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(B)/host/%.o,$(call lib_srcs,$(1)))
 
 $(foreach m,$(MODULES),$(eval $(B)/host/libcvm-$(m).a: $(call lib_objs,$(m)) | $(B)/host/empty.o))
@@ -58,12 +58,12 @@ $(B)/host/%.o: %.c $(wildcard $(B)/deps.mk)
 	@mkdir -p $(@D)
 	$(CC) $(HOST_CPPFLAGS) $(HOST_CFLAGS) -c -o $@ $<
 
-HOST_ALL_LIBS := $(foreach m,measure attest net image ovmf common,$(B)/host/libcvm-$(m).a)
+HOST_ALL_LIBS := $(foreach m,measure verify attest net image ovmf common,$(B)/host/libcvm-$(m).a)
 
 # CLIs: which module libraries each links (dependencies point one way).
 CLI_image   := image common
 CLI_measure := measure image common
-CLI_attest  := attest net common
+CLI_attest  := verify attest net common
 CLI_ovmf    := ovmf
 # Third-party libraries per CLI: measure never links TLS.
 CLILIBS_image   := -lmbedcrypto -llz4
@@ -72,14 +72,18 @@ CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
 CLILIBS_ovmf    := -lmbedcrypto -lcjson
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
+# A CLI is its main.c plus MODULE/cli/*.c (verbs split out of main.c), never in the library.
 define cli_rule
-$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(patsubst %.c,$(B)/host/%.o,$(wildcard $(1)/cli-*.c)) $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
+$(B)/bin/cvm-$(1): $(B)/host/$(1)/main.o $(patsubst %.c,$(B)/host/%.o,$(wildcard $(1)/cli/*.c)) $(foreach l,$(CLI_$(1)),$(B)/host/libcvm-$(l).a)
 	@mkdir -p $$(@D)
 	$$(CC) -o $$@ $$^ $$(HOST_LDFLAGS) $$(CLILIBS_$(1))
 endef
 $(foreach m,image measure attest ovmf,$(eval $(call cli_rule,$(m))))
 
 # ---------------------------------------------------------------- guest (musl, static)
+# The init links the guest collector (attest/) and never the host verifier
+# (verify/: chains, roots, appraisal); tests/cli/test-init-guest-only.sh
+# checks the symbols of init.syms, the same link unstripped.
 INIT_SRCS := $(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common)
 INIT_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(INIT_SRCS))
 
@@ -90,6 +94,11 @@ $(B)/musl/%.o: %.c $(wildcard $(B)/deps.mk)
 $(B)/guest/init: $(INIT_OBJS)
 	@mkdir -p $(@D)
 	$(MUSL_CC) -o $@ $^ $(MUSL_LDFLAGS) $(MUSL_LIBS)
+
+# The shipped init is stripped (-s); this is the same link with its symbols.
+$(B)/guest/init.syms: $(INIT_OBJS)
+	@mkdir -p $(@D)
+	$(MUSL_CC) -o $@ $^ $(filter-out -s,$(MUSL_LDFLAGS)) $(MUSL_LIBS)
 
 $(B)/guest/hello: $(B)/musl/workload/hello.o
 	@mkdir -p $(@D)
@@ -108,14 +117,16 @@ TEST_LIBS  := $(HOST_LIBS) -lcmocka
 MODLIBS_common  := common
 MODLIBS_image   := image common
 MODLIBS_measure := measure image common
-MODLIBS_attest  := attest net common
+# attest's tests check what the collector produced with the host verifier.
+MODLIBS_attest  := attest verify net common
+MODLIBS_verify  := verify attest net common
 MODLIBS_net     := net common
 MODLIBS_ovmf    := ovmf common
 test_module = $(firstword $(filter $(1),$(MODULES)) $(foreach m,$(MODULES),$(if $(wildcard $(m)/$(1).c $(m)/$(1)-*.c),$(m))))
-test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure attest net image ovmf common),$(B)/host/libcvm-$(l).a)
+test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure verify attest net image ovmf common),$(B)/host/libcvm-$(l).a)
 
 # Guest-only code under test is compiled for the host as extra objects.
-TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o
+TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o $(B)/host/init/identity.o
 MODLIBS_init    := common
 test_libs_init   = $(B)/host/libcvm-common.a
 
@@ -132,13 +143,28 @@ FUZZ_BINS    := $(patsubst tests/fuzz/fuzz-%.c,$(B)/fuzz/fuzz-%,$(FUZZ_SRCS))
 SAN          := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ALL_LIB_SRCS := $(foreach m,$(MODULES),$(call lib_srcs,$(m)))
 
-$(B)/fuzz-replay/fuzz-%: tests/fuzz/fuzz-%.c tests/fuzz/replay.c $(ALL_LIB_SRCS)
+# Every library source is compiled once per instrumentation into one archive;
+# each harness is one compile and a link that takes only what it calls.
+SAN_FLAGS    := $(HOST_CPPFLAGS) $(CSTD) -O1 -g $(WARN) -MMD -MP
+FUZZ_FLAGS   := $(HOST_CPPFLAGS) $(CSTD) -O1 -g -MMD -MP
+$(B)/san/%.o: %.c $(wildcard $(B)/deps.mk)
 	@mkdir -p $(@D)
-	$(CC) $(HOST_CPPFLAGS) $(CSTD) -O1 -g $(WARN) $(SAN) -o $@ $< tests/fuzz/replay.c $(ALL_LIB_SRCS) $(HOST_LDFLAGS) $(HOST_LIBS)
+	$(CC) $(SAN_FLAGS) $(SAN) -c -o $@ $<
+$(B)/fuzzobj/%.o: %.c $(wildcard $(B)/deps.mk)
+	@mkdir -p $(@D)
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+$(B)/san/libcvm-all.a: $(patsubst %.c,$(B)/san/%.o,$(ALL_LIB_SRCS))
+$(B)/fuzzobj/libcvm-all.a: $(patsubst %.c,$(B)/fuzzobj/%.o,$(ALL_LIB_SRCS))
+$(B)/san/libcvm-all.a $(B)/fuzzobj/libcvm-all.a:
+	rm -f $@ && $(AR) rcsD $@ $^
 
-$(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(ALL_LIB_SRCS)
+$(B)/fuzz-replay/fuzz-%: $(B)/san/tests/fuzz/fuzz-%.o $(B)/san/tests/fuzz/replay.o $(B)/san/libcvm-all.a
 	@mkdir -p $(@D)
-	$(CLANG) $(HOST_CPPFLAGS) $(CSTD) -O1 -g -fsanitize=fuzzer,address,undefined -o $@ $< $(ALL_LIB_SRCS) $(HOST_LDFLAGS) $(HOST_LIBS)
+	$(CC) $(SAN) -o $@ $^ $(HOST_LDFLAGS) $(HOST_LIBS)
+
+$(B)/fuzz/fuzz-%: $(B)/fuzzobj/tests/fuzz/fuzz-%.o $(B)/fuzzobj/libcvm-all.a
+	@mkdir -p $(@D)
+	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(HOST_LDFLAGS) $(HOST_LIBS)
 
 # ---------------------------------------------------------------- phony targets
 .SECONDARY:
@@ -146,7 +172,7 @@ $(B)/fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(ALL_LIB_SRCS)
 all: host guest
 host: $(CLIS)
 guest: $(GUEST)
-tests: $(UNIT_BINS) $(FUZZ_REPLAY)
+tests: $(UNIT_BINS) $(FUZZ_REPLAY) $(if $(wildcard init/*.c),$(B)/guest/init.syms)
 
 check: tests
 	@tests/unit/run-all $(UNIT_BINS) -- $(FUZZ_REPLAY)
@@ -154,6 +180,6 @@ check: tests
 fuzz: $(FUZZ_BINS)
 
 clean:
-	rm -rf $(B)/host $(B)/musl $(B)/guest $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay
+	rm -rf $(B)/host $(B)/musl $(B)/guest $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay $(B)/san $(B)/fuzzobj
 
--include $(shell find $(B)/host $(B)/musl -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/host $(B)/musl $(B)/san $(B)/fuzzobj -name '*.d' 2>/dev/null)

@@ -16,7 +16,8 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "workload", "arg", true, false, NULL, "one argument (repeat for several)" },
 	{ "workload", "env", true, false, NULL, "one NAME=value environment variable (repeat)" },
 	{ "workload", "uid", false, false, "0", "user id the workload runs as" },
-	{ "workload", "gid", false, false, "0", "group id the workload runs as" },
+	{ "workload", "gid", false, false, NULL,
+	  "group id the workload runs as (default: the uid's own group, the same number); supplementary groups are always dropped" },
 	{ "workload", "workdir", false, false, "/", "working directory of the workload" },
 	{ "kernel", "cmdline", false, false, "console=ttyS0 quiet panic=-1", "kernel command line (.cmdline)" },
 	{ "kernel", "modules", false, false, DEFAULT_MODULES, "kernel modules to carry (closure resolved by dracut-install)" },
@@ -35,7 +36,6 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "kbs", "url", false, false, NULL,
 	  "Trustee KBS base URL, https://HOST[:PORT] (no path); setting it adds the attest and secrets phases, which need "
 	  "[network]; \"initdata\": the url (and, without ca or pin, the cert) of initdata's aa.toml [token_configs.kbs]" },
-	{ "kbs", "allow_plain_http", false, false, "no", "accept an http:// url (secrets then cross the network unprotected)" },
 	{ "kbs", "ca", false, true, NULL,
 	  "host PEM file of the CA that signed the KBS certificate; embedded as /etc/cvmkit/kbs-ca.pem, so it is measured" },
 	{ "kbs", "pin", false, false, NULL,

@@ -79,7 +79,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: %s build  [--config FILE] [OPTIONS] --init FILE --stub FILE --linux FILE --uname RELEASE\n"
 		"                        [--modules DIR] [--out DIR] [--json]\n"
-		"       %s config [--config FILE] [OPTIONS] [--get SECTION.KEY]\n"
+		"       %s config [--config FILE] [OPTIONS] [--get SECTION.KEY | --check]\n"
 		"\n"
 		"Configuration options (each is also a key of the config file; the command line wins):\n",
 		PROG, PROG);
@@ -96,6 +96,7 @@ static void usage(FILE *f)
 	fprintf(f, "  --set SECTION.KEY=VALUE   the same, by name\n"
 		   "  --workload FILE           short for --workload-binary\n"
 		   "  --cmdline STRING          short for --kernel-cmdline\n"
+		   "  --check                   (config) validate the whole configuration, print nothing\n"
 		   "\nExit codes: 0 success, 1 build failure, 2 usage or configuration error.\n"
 		   "SOURCE_DATE_EPOCH sets every timestamp in the image (default 0).\n");
 }
@@ -391,7 +392,8 @@ static bool env_name_ok(const char *s, size_t n)
 }
 
 /* "NAME SOURCE DEST": the three words, or an error naming the rule broken. */
-static int kbs_check_entry(const char *key, const char *v, char names[][65], size_t *n_names)
+static int kbs_check_entry(const char *key, const char *v, char names[][65], size_t *n_names, const char **env,
+			   size_t n_env)
 {
 	char w[3][3600];
 	int n = 0;
@@ -428,6 +430,12 @@ static int kbs_check_entry(const char *key, const char *v, char names[][65], siz
 			       w[0]);
 	if (strcmp(w[2], "file") && strcmp(w[2], "env") && strcmp(w[2], "file,env") && strcmp(w[2], "env,file"))
 		return kbs_bad("[kbs] %s %s: destination '%.20s' is not file, env or file,env", key, w[0], w[2]);
+	/* Two values for one name: which one the workload reads would depend on
+	 * its libc's getenv, not on the configuration. */
+	for (size_t i = 0; strstr(w[2], "env") && i < n_env; i++)
+		if (!strncmp(env[i], w[0], strlen(w[0])) && env[i][strlen(w[0])] == '=')
+			return kbs_bad("[kbs] %s %s: the workload's environment already sets %s ([workload] env)", key,
+				       w[0], w[0]);
 	return 0;
 }
 
@@ -435,15 +443,17 @@ static bool is_yes_no(const char *v) { return !strcmp(v, "yes") || !strcmp(v, "n
 
 static int render_kbs(const struct cvm_conf *c, struct text *t)
 {
-	const char *url = cvm_conf_get(c, "kbs.url"), *plain = cvm_conf_get(c, "kbs.allow_plain_http");
+	const char *url = cvm_conf_get(c, "kbs.url");
 	const char *ca = cvm_conf_get(c, "kbs.ca"), *pin = cvm_conf_get(c, "kbs.pin"), *tee = cvm_conf_get(c, "kbs.tee");
 	const char *legacy = cvm_conf_get(c, "kbs.legacy_tee_names"), *ev = cvm_conf_get(c, "kbs.evidence_version");
 	const char *timeout = cvm_conf_get(c, "kbs.timeout"), *imds = cvm_conf_get(c, "kbs.imds_url");
-	const char *secrets[64], *sealed[64];
+	const char *secrets[64], *sealed[64], *env[64];
 	size_t n_secrets = cvm_conf_get_all(c, "kbs.secret", secrets, 64), n_sealed = cvm_conf_get_all(c, "kbs.sealed", sealed, 64);
+	size_t n_env = cvm_conf_get_all(c, "workload.env", env, 64);
 	static char names[64][65];
 	size_t n_names = 0;
 	const char *hostpart;
+	bool from_initdata;
 	char *end;
 	unsigned long v;
 	int r;
@@ -454,25 +464,24 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 		return 0;
 	}
 	/* url = initdata: the URL arrives at boot, bound into PCR 8. */
-	if (!strcmp(url, "initdata"))
-		hostpart = NULL;
-	else if (has_newline(url) || strchr(url, ' ') || strlen(url) > 200)
+	from_initdata = !strcmp(url, "initdata");
+	if (!from_initdata && (has_newline(url) || strchr(url, ' ') || strlen(url) > 200))
 		return kbs_bad("[kbs] url: one line without spaces, at most 200 characters");
-	if (!is_yes_no(plain) || !is_yes_no(legacy))
-		return kbs_bad("[kbs] allow_plain_http and legacy_tee_names are yes or no");
-	if (!strcmp(url, "initdata"))
-		hostpart = NULL;
-	else if (!strncmp(url, "https://", 8))
+	if (!is_yes_no(legacy))
+		return kbs_bad("[kbs] legacy_tee_names is yes or no");
+	/* No plain HTTP, not even on request: the JWE hides a secret but does not
+	 * say who sent it, and sealed-secret keys come from the same KBS, so a
+	 * machine on the path could hand the workload secrets of its choosing. */
+	if (!from_initdata) {
+		if (strncmp(url, "https://", 8))
+			return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] (plain http:// is not supported), or initdata",
+				       url);
 		hostpart = url + 8;
-	else if (!strncmp(url, "http://", 7) && !strcmp(plain, "yes"))
-		hostpart = url + 7;
-	else
-		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] (http:// only with allow_plain_http = yes), or initdata",
-			       url);
-	if (hostpart && (!*hostpart || *hostpart == '/' || *hostpart == ':' || strchr(hostpart, '/') ||
-			 strchr(hostpart, '@') || strchr(hostpart, '?') || strchr(hostpart, '#')))
-		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] without a path", url);
-	if (hostpart && !strncmp(url, "https://", 8) && !ca && !pin)
+		if (!*hostpart || *hostpart == '/' || *hostpart == ':' || strchr(hostpart, '/') || strchr(hostpart, '@') ||
+		    strchr(hostpart, '?') || strchr(hostpart, '#'))
+			return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] without a path", url);
+	}
+	if (!from_initdata && !ca && !pin)
 		return kbs_bad("[kbs] an https url needs ca (a CA certificate file) and/or pin (SPKI SHA-256)");
 	if (pin) {
 		if (strlen(pin) != 64)
@@ -490,7 +499,7 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 	if (errno || *end || end == timeout || v < 1 || v > 600)
 		return kbs_bad("[kbs] timeout: 1-600 seconds");
 	if (strncmp(imds, "http://", 7) || !imds[7] || has_newline(imds) || strchr(imds, ' ') || strlen(imds) > 200)
-		return kbs_bad("[kbs] imds_url: http://HOST[:PORT]");
+		return kbs_bad("[kbs] imds_url '%.80s': http://HOST[:PORT] (IMDS speaks plain HTTP only)", imds);
 	if (!strcmp(cvm_conf_get(c, "network.mode"), "none"))
 		return kbs_bad("[kbs] needs the network: set [network] mode = dhcp or static");
 	if (n_secrets + n_sealed == 0)
@@ -498,12 +507,12 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 	if (n_secrets + n_sealed > 32)
 		return kbs_bad("[kbs]: at most 32 secrets");
 	for (size_t i = 0; i < n_secrets; i++)
-		if ((r = kbs_check_entry("secret", secrets[i], names, &n_names)) < 0)
+		if ((r = kbs_check_entry("secret", secrets[i], names, &n_names, env, n_env < 64 ? n_env : 64)) < 0)
 			return r;
 	for (size_t i = 0; i < n_sealed; i++)
-		if ((r = kbs_check_entry("sealed", sealed[i], names, &n_names)) < 0)
+		if ((r = kbs_check_entry("sealed", sealed[i], names, &n_names, env, n_env < 64 ? n_env : 64)) < 0)
 			return r;
-	tprintf(t, "[kbs]\nurl = %s\nallow_plain_http = %s\n", url, plain);
+	tprintf(t, "[kbs]\nurl = %s\n", url);
 	if (ca)
 		tprintf(t, "ca = %s\n", KBS_CA_IMAGE_PATH);
 	if (pin)
@@ -560,7 +569,9 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 			return -EINVAL;
 		tprintf(t, "env = %s\n", vals[i]);
 	}
-	tprintf(t, "uid = %s\ngid = %s\nworkdir = %s\n", cvm_conf_get(c, "workload.uid"), cvm_conf_get(c, "workload.gid"),
+	/* The group is always explicit in init.conf: the uid's own unless set. */
+	tprintf(t, "uid = %s\ngid = %s\nworkdir = %s\n", cvm_conf_get(c, "workload.uid"),
+		cvm_conf_get(c, "workload.gid") ? cvm_conf_get(c, "workload.gid") : cvm_conf_get(c, "workload.uid"),
 		cvm_conf_get(c, "workload.workdir"));
 	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\n", cvm_conf_get(c, "init.on_exit"),
 		cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"));
@@ -572,14 +583,60 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 	return r < 0 ? r : render_initdata(c, t);
 }
 
+/* x86 Linux keeps COMMAND_LINE_SIZE (2048) bytes of command line, NUL
+ * included, and says so in its setup header (cmdline_size = 2047); the rest
+ * would be cut off silently. */
+#define KERNEL_CMDLINE_MAX 2047
+
+/* Everything the configuration alone decides, checked before any input is
+ * read: `config --check` and `build` stop on the same errors.  On success
+ * *ret_conf holds the rendered init.conf (free its p). */
+static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], const char **ret_wl_path,
+			struct text *ret_conf)
+{
+	const char *binary = cvm_conf_get(c, "workload.binary"), *wl_path = cvm_conf_get(c, "workload.path");
+	const char *cmdline = cvm_conf_get(c, "kernel.cmdline");
+	struct text t = { 0 };
+	int r;
+
+	if (!binary)
+		return fail(2, "%s: no workload (set [workload] binary or --workload)",
+			    ret_conf ? "build" : "check the configuration");
+	if (!wl_path) {
+		const char *base = strrchr(binary, '/');
+		snprintf(wl_default, PATH_MAX, "/usr/bin/%s", base ? base + 1 : binary);
+		wl_path = wl_default;
+	}
+	if (wl_path[0] != '/' || strstr(wl_path, "..") || !strcmp(wl_path, "/init"))
+		return fail(2, "place the workload at '%s': need an absolute path other than /init", wl_path);
+	if (has_newline(cmdline))
+		return fail(2, "use the kernel command line: it contains a line break");
+	if (strlen(cmdline) > KERNEL_CMDLINE_MAX)
+		return fail(2, "use the kernel command line: %zu bytes, but x86 Linux keeps at most %d "
+			    "(COMMAND_LINE_SIZE 2048 with the NUL) and would cut the rest off",
+			    strlen(cmdline), KERNEL_CMDLINE_MAX);
+	r = render_init_conf(c, wl_path, &t);
+	if (r < 0) {
+		free(t.p);
+		return fail(2, "render the init configuration: %s%s%s%s", strerror(-r), network_error,
+			    kbs_error[0] ? ": " : "", kbs_error);
+	}
+	*ret_wl_path = wl_path;
+	if (ret_conf)
+		*ret_conf = t;
+	else
+		free(t.p);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ options */
 
 enum { OPT_CONFIG = 1000, OPT_SET, OPT_INIT, OPT_STUB, OPT_LINUX, OPT_UNAME, OPT_MODULES, OPT_OUT, OPT_JSON,
-       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_SCHEMA };
+       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_SCHEMA };
 
 struct args {
 	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get;
-	bool json;
+	bool json, check;
 };
 
 /* Options: fixed ones plus one per schema key ("--section-key"). */
@@ -598,7 +655,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		{ "modules", required_argument, NULL, OPT_MODULES }, { "out", required_argument, NULL, OPT_OUT },
 		{ "json", no_argument, NULL, OPT_JSON },             { "get", required_argument, NULL, OPT_GET },
 		{ "help", no_argument, NULL, OPT_HELP },             { "workload", required_argument, NULL, OPT_WORKLOAD },
-		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE }, { "check", no_argument, NULL, OPT_CHECK },
 	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		opts[n_opts++] = fixed[i];
@@ -611,7 +668,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 	}
 	opts[n_opts] = (struct option){ 0 };
 
-	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, ":h", opts, &idx)) != -1) {
 		const struct cvm_conf_key *k = NULL;
 		char dotted[160];
 		const char *value = optarg;
@@ -626,6 +684,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		case OPT_OUT: a->out = optarg; continue;
 		case OPT_JSON: a->json = true; continue;
 		case OPT_GET: a->get = optarg; continue;
+		case OPT_CHECK: a->check = true; continue;
 		case 'h':
 		case OPT_HELP: usage(stdout); exit(0);
 		case OPT_WORKLOAD: k = cvm_conf_lookup("workload.binary"); break;
@@ -650,7 +709,9 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 				k = &cvm_conf_schema[o - OPT_SCHEMA];
 				break;
 			}
-			usage(stderr);
+			/* One sentence naming the option, not getopt's line and the whole usage. */
+			fprintf(stderr, "%s: fatal: unable to parse arguments: %s '%s' (options are --SECTION-KEY, see --help)\n",
+				PROG, o == ':' ? "missing value for" : "unknown option", argv[optind - 1]);
 			return -EINVAL;
 		}
 		if (n_sets >= sizeof(sets) / sizeof(sets[0]))
@@ -755,7 +816,7 @@ static int hash_disk_and_vhd(const uint8_t *disk, size_t len, const uint8_t *foo
 
 static int cmd_build(struct args *a, struct cvm_conf *c)
 {
-	const char *binary = cvm_conf_get(c, "workload.binary"), *wl_path = cvm_conf_get(c, "workload.path");
+	const char *binary = cvm_conf_get(c, "workload.binary"), *wl_path = NULL;
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
 	char stage[PATH_MAX] = "", wl_default[PATH_MAX], osrel[512];
 	struct text initconf = { 0 };
@@ -773,29 +834,21 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		fprintf(stderr, "%s: fatal: unable to build: --init, --stub, --linux and --uname are required\n", PROG);
 		return 2;
 	}
-	if (!binary) {
-		fprintf(stderr, "%s: fatal: unable to build: no workload (set [workload] binary or --workload)\n", PROG);
-		return 2;
-	}
 	if (epoch_s && *epoch_s) {
 		char *end;
 		epoch = strtoll(epoch_s, &end, 10);
 		if (*end || epoch < 0 || epoch > 0xffffffffLL)
 			return fail(2, "use SOURCE_DATE_EPOCH=%s: not a Unix time", epoch_s);
 	}
-	if (!wl_path) {
-		const char *base = strrchr(binary, '/');
-		snprintf(wl_default, sizeof(wl_default), "/usr/bin/%s", base ? base + 1 : binary);
-		wl_path = wl_default;
-	}
-	if (wl_path[0] != '/' || strstr(wl_path, "..") || !strcmp(wl_path, "/init"))
-		return fail(2, "place the workload at '%s': need an absolute path other than /init", wl_path);
-	if (has_newline(cvm_conf_get(c, "kernel.cmdline")))
-		return fail(2, "use the kernel command line: it contains a line break");
+	if ((code = check_config(c, wl_default, &wl_path, &initconf)) != 0)
+		return code;
+	code = 1;
 
 	r = mkdirs(a->out, 0755);
-	if (r < 0)
-		return fail(1, "create %s: %s", a->out, strerror(-r));
+	if (r < 0) {
+		code = fail(1, "create %s: %s", a->out, strerror(-r));
+		goto out;
+	}
 
 	/* 1. Stage the initramfs tree. */
 	snprintf(stage, sizeof(stage), "%s/.stage.XXXXXX", a->out);
@@ -812,13 +865,6 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	r = copy_file(binary, stage, wl_path + 1, 0755);
 	if (r < 0) {
 		fail(1, "stage the workload %s: %s", binary, strerror(-r));
-		goto out;
-	}
-	r = render_init_conf(c, wl_path, &initconf);
-	if (r < 0) {
-		fail(2, "render the init configuration: %s%s%s%s", strerror(-r), network_error, kbs_error[0] ? ": " : "",
-		     kbs_error);
-		code = 2;
 		goto out;
 	}
 	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)initconf.p, initconf.len, 0644);
@@ -1045,6 +1091,12 @@ out:
 
 static int cmd_config(struct args *a, struct cvm_conf *c)
 {
+	if (a->check) {
+		char wl_default[PATH_MAX];
+		const char *wl_path;
+
+		return check_config(c, wl_default, &wl_path, NULL);
+	}
 	if (a->get) {
 		const struct cvm_conf_key *k = cvm_conf_lookup(a->get);
 		const char *vals[256];

@@ -203,7 +203,10 @@ static int parse_kbs(struct init_kbs *k, const char *key, const char *value)
 		char *dst = key[0] == 'u' ? k->url : k->imds_url;
 		size_t len = strlen(value);
 
-		if (len >= sizeof(k->url) || (strncmp(value, "https://", 8) && strncmp(value, "http://", 7)))
+		/* IMDS is link-local plain HTTP by design: an https:// imds_url
+		 * could never work.  An http:// KBS url parses, to be refused below. */
+		if (len >= sizeof(k->url) || (strncmp(value, "https://", 8) && strncmp(value, "http://", 7)) ||
+		    (key[0] == 'i' && strncmp(value, "http://", 7)))
 			return -EINVAL;
 		memcpy(dst, value, len + 1);
 		/* The transport wants a base without a trailing slash. */
@@ -215,8 +218,6 @@ static int parse_kbs(struct init_kbs *k, const char *key, const char *value)
 		}
 		return 0;
 	}
-	if (!strcmp(key, "allow_plain_http"))
-		return parse_bool(value, &k->allow_plain_http);
 	if (!strcmp(key, "legacy_tee_names"))
 		return parse_bool(value, &k->legacy_tee_names);
 	if (!strcmp(key, "ca")) {
@@ -305,10 +306,12 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 			r = parse_id(value, &id);
 			if (r < 0)
 				return r;
-			if (key[0] == 'u')
+			if (key[0] == 'u') {
 				c->uid = id;
-			else
+			} else {
 				c->gid = id;
+				c->has_gid = true;
+			}
 			return 0;
 		}
 		if (!strcmp(key, "workdir")) {
@@ -396,18 +399,34 @@ int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, u
 		r = -EDESTADDRREQ;
 		goto out;
 	}
-	/* The KBS needs the network, a way to authenticate it, and something
+	/* The KBS needs the network, TLS with a way to authenticate it, and something
 	 * to fetch; secrets without a KBS would never arrive. */
 	/* With url = initdata the URL and certificate are checked once read. */
 	if ((c.kbs.enabled && (c.net_mode == INIT_NET_NONE || !c.kbs.n_secrets ||
-			       (!strncmp(c.kbs.url, "https://", 8) && !c.kbs.ca[0] && !c.kbs.has_pin) ||
-			       (!strncmp(c.kbs.url, "http://", 7) && !c.kbs.allow_plain_http))) ||
+			       (!c.kbs.url_from_initdata &&
+				(strncmp(c.kbs.url, "https://", 8) || (!c.kbs.ca[0] && !c.kbs.has_pin))))) ||
 	    (!c.kbs.enabled && c.kbs.n_secrets) || (init_initdata_wanted(&c) && c.net_mode == INIT_NET_NONE) ||
 	    (c.initdata_require && c.initdata_source == INIT_INITDATA_NONE) ||
 	    (c.kbs.url_from_initdata && c.initdata_source == INIT_INITDATA_NONE)) {
 		r = -ENOTCONN;
 		goto out;
 	}
+	/* A secret and a configured variable of one name: which one the workload
+	 * reads would depend on its libc's getenv. */
+	for (size_t i = 0; i < c.kbs.n_secrets; i++) {
+		const char *name = c.kbs.secrets[i].name;
+		size_t n = strlen(name);
+
+		for (size_t e = 0; (c.kbs.secrets[i].dest & INIT_SECRET_ENV) && e < c.envc; e++)
+			if (!strncmp(c.envp[e], name, n) && c.envp[e][n] == '=') {
+				r = -ENOTUNIQ;
+				goto out;
+			}
+	}
+	/* No user database in the image: a user's own group is the group of
+	 * the same number, never root's. */
+	if (!c.has_gid)
+		c.gid = c.uid;
 	if (!c.kbs.imds_url[0])
 		strcpy(c.kbs.imds_url, "http://169.254.169.254");
 	c.kbs.env_first = c.envc;

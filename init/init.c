@@ -148,10 +148,13 @@ static void load_config(struct init_config *c)
 	if (r == -ENOENT)
 		fatal("configure the workload: %s has no [workload] path", INIT_CONF_PATH);
 	if (r == -ENOTCONN)
-		fatal("configure the KBS: %s needs [network] (also for initdata), a url, ca or pin for https, and at "
-		      "least one secret", INIT_CONF_PATH);
+		fatal("configure the KBS: %s needs [network] (also for initdata), an https url (or initdata), ca or pin, "
+		      "and at least one secret", INIT_CONF_PATH);
 	if (r == -EDESTADDRREQ)
 		fatal("configure the network: %s has [network] mode = static but no address", INIT_CONF_PATH);
+	if (r == -ENOTUNIQ)
+		fatal("configure the KBS: %s delivers a secret to an environment variable [workload] env also sets",
+		      INIT_CONF_PATH);
 	if (r < 0)
 		fatal("parse %s line %u: %s", INIT_CONF_PATH, line, strerror(-r));
 	on_exit_action = c->on_exit;
@@ -333,9 +336,10 @@ static pid_t spawn_workload(const struct init_config *c, const sigset_t *oldmask
 		fprintf(stderr, "%s: fatal: unable to enter %s: %s\n", prog, c->workdir, strerror(errno));
 		_exit(126);
 	}
-	if ((c->gid && (setgroups(0, NULL) < 0 || setgid(c->gid) < 0)) || (c->uid && setuid(c->uid) < 0)) {
+	int r = init_set_identity(c->uid, c->gid);
+	if (r < 0) {
 		fprintf(stderr, "%s: fatal: unable to drop to uid %u gid %u: %s\n", prog, (unsigned)c->uid,
-			(unsigned)c->gid, strerror(errno));
+			(unsigned)c->gid, strerror(-r));
 		_exit(126);
 	}
 	execve(c->path, c->argv, c->envp);

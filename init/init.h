@@ -48,7 +48,6 @@ struct init_kbs {
 	char url[256];                       /* "" until the initdata phase when url_from_initdata */
 	bool url_from_initdata;              /* [kbs] url = initdata: aa.toml's [token_configs.kbs] */
 	const char *init_data_toml;          /* borrowed from struct init_initdata; sent as init-data */
-	bool allow_plain_http;
 	char ca[128];                        /* file in the image, "" for none */
 	bool has_pin;
 	uint8_t pin[32];
@@ -68,7 +67,8 @@ struct init_config {
 	char *envp[INIT_MAX_ENV + 1];
 	size_t argc, envc;
 	uid_t uid;
-	gid_t gid;
+	gid_t gid;                           /* without a gid key: the uid's own group (same number) */
+	bool has_gid;
 	char workdir[INIT_MAX_VALUE];
 	enum init_on_exit on_exit;
 	bool report_pcrs;    /* print the measured-boot report line */
@@ -89,15 +89,22 @@ struct init_config {
 
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
  * [init] on_exit/report_pcrs/dump_eventlog, [network] mode/interface/address/
- * gateway/dns/timeout, [kbs] url/allow_plain_http/ca/pin/tee/legacy_tee_names/
+ * gateway/dns/timeout, [kbs] url/ca/pin/tee/legacy_tee_names/
  * evidence_version/timeout/imds_url/secret/sealed).  Unknown keys are -EINVAL
  * (with *ret_line set) so a typo can never silently drop a setting; mode =
- * static without an address is -EDESTADDRREQ; [kbs] without a network, an
- * https url without ca or pin, or secrets without a url is -ENOTCONN. */
+ * static without an address is -EDESTADDRREQ; [kbs] without a network, a url
+ * other than https://, no ca or pin, or secrets without a url is -ENOTCONN;
+ * a secret for the environment named like an env entry is -ENOTUNIQ. */
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line);
 void init_config_free(struct init_config *c);
 /* Whether the initdata phase runs (source imds, or auto with a KBS or require). */
 bool init_initdata_wanted(const struct init_config *c);
+
+/* identity.c: the workload's identity, for a child about to exec: no
+ * supplementary groups (PID 1's would otherwise be inherited), then GID,
+ * then UID, each set even when 0 so the result never depends on what the
+ * caller held.  Returns 0 or -errno of the first call that failed. */
+int init_set_identity(uid_t uid, gid_t gid);
 
 /* modules.c: load every module listed (one path per line, relative to
  * /lib/modules, dependency order) with finit_module; compressed modules are

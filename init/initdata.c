@@ -235,12 +235,12 @@ static int kbs_from_initdata(struct init_config *c, const struct init_initdata *
 		seterr(err, err_size, "take the KBS from initdata: aa.toml has no [token_configs.kbs] url");
 		goto out;
 	}
-	if (strncmp(k->url, "https://", 8) && !(k->allow_plain_http && !strncmp(k->url, "http://", 7))) {
-		seterr(err, err_size, "use the KBS url from initdata %.200s: https:// only (the image does not allow plain http)",
-		       k->url);
+	/* As for an image-configured KBS: never plain HTTP. */
+	if (strncmp(k->url, "https://", 8)) {
+		seterr(err, err_size, "use the KBS url from initdata %.200s: https:// only", k->url);
 		goto out;
 	}
-	if (!strncmp(k->url, "https://", 8) && !k->ca[0] && !k->has_pin) {
+	if (!k->ca[0] && !k->has_pin) {
 		if (!strstr(cert, "-----BEGIN CERTIFICATE-----")) {
 			seterr(err, err_size, "authenticate the KBS from initdata: aa.toml has no PEM cert and the image pins none");
 			goto out;

@@ -416,7 +416,6 @@ int init_secrets_fetch(struct init_config *c, struct init_attest *a, char *err, 
 		tls.pin_sha256 = k->pin;
 	client_defaults(k, &cl);
 	cl.tls = &tls;
-	cl.allow_plain_http = k->allow_plain_http;
 	cl.max_body = CVM_KBS_BODY_MAX;
 	r = cvm_kbs_http_transport(&hctx, k->url, &cl, &tr);
 	if (r < 0) {

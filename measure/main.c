@@ -22,45 +22,11 @@
 #include "cvmkit/corim.h"
 #include "cvmkit/predict.h"
 #include "cvmkit/refvalues.h"
-#include "cli.h"
 
-#define PROG "cvm-measure"
-
-enum {
-	EXIT_OK = 0,
-	EXIT_MISMATCH = 1,
-	EXIT_USAGE = 2,
-	EXIT_DATA = 3,
-};
+#include "cli/cli.h"
 
 /* Event logs are tens of KiB; anything near this is not one. */
 #define MAX_LOG_SIZE (16u << 20)
-
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": fatal: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see " PROG " --help)\n", stderr);
-	return EXIT_USAGE;
-}
-
-__attribute__((format(printf, 2, 3)))
-static int fatal(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": fatal: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return code;
-}
 
 /* --------------------------------------------------------------- replay */
 
@@ -1471,13 +1437,16 @@ out:
 static void publish_help(FILE *f)
 {
 	fputs("usage: " PROG " publish IMAGE --out DIR [--initdata FILE]... [--platform azure|none]\n"
-	      "                [--stub-version N] [--failed-boot-options N]\n"
+	      "                   [--stub-version N] [--failed-boot-options N]\n"
+	      "                   [--sign-key KEY.pem [--key-pass-file F] [--lock deps/lock]\n"
+	      "                    [--source-commit SHA] [--builder ID]]\n"
 	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the files an\n"
 	      "  image publisher ships: DIR/measurements.json (as predict --json),\n"
 	      "  DIR/reference-values.json (as reference-values), DIR/corim.cbor (as corim), and for\n"
 	      "  the trustee-operator DIR/reference_value (LocalJson) and DIR/rvps-reference-values.yaml\n"
 	      "  (its ConfigMap).  --initdata and --platform as for reference-values.\n"
-	      "  Each file is written to a temporary name and renamed.\n", f);
+	      "  Each file is written to a temporary name and renamed.  With --sign-key, the\n"
+	      "  files are then signed as `" PROG " sign` does (see sign --help).\n", f);
 }
 
 /* Writes cJSON text plus a newline to PATH atomically. */
@@ -1505,11 +1474,17 @@ static int verb_publish(int argc, char **argv)
 		{ "failed-boot-options", required_argument, NULL, 'f' },
 		{ "initdata", required_argument, NULL, 'i' },
 		{ "platform", required_argument, NULL, 'P' },
+		{ "sign-key", required_argument, NULL, 'k' },
+		{ "key-pass-file", required_argument, NULL, 'p' },
+		{ "lock", required_argument, NULL, 'l' },
+		{ "source-commit", required_argument, NULL, 'c' },
+		{ "builder", required_argument, NULL, 'b' },
 		{ 0 },
 	};
 	struct cli_initdata_opts io = { 0 };
 	bool azure = false;
 	char *local = NULL, *cm = NULL;
+	struct cvm_sign_opts so = { 0 };
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_corim_opts co = { 0 };
 	struct cvm_prediction *p = NULL;
@@ -1546,12 +1521,19 @@ static int verb_publish(int argc, char **argv)
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s", optarg);
 			break;
+		case 'k': so.key = optarg; break;
+		case 'p': so.key_pass_file = optarg; break;
+		case 'l': so.lock = optarg; break;
+		case 'c': so.commit = optarg; break;
+		case 'b': so.builder = optarg; break;
 		default:
 			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc || !dir)
 		return usage_error("unable to publish: expected one IMAGE and --out DIR");
+	if (!so.key && (so.key_pass_file || so.lock || so.commit || so.builder))
+		return usage_error("unable to publish: --key-pass-file, --lock, --source-commit and --builder need --sign-key");
 	code = load_prediction(argv[optind], &opts, &p);
 	if (code != EXIT_OK)
 		return code;
@@ -1612,6 +1594,8 @@ static int verb_publish(int argc, char **argv)
 	}
 	if (r < 0)
 		code = fatal(EXIT_DATA, "unable to write %s: %s", path, strerror(-r));
+	else if (so.key)
+		code = sign_published(dir, &so);
 out:
 	cJSON_Delete(root);
 	free(rvps);
@@ -1638,6 +1622,8 @@ static const struct verb {
 	{ "publish", verb_publish, "predict once, write measurements.json, reference-values.json, corim.cbor" },
 	{ "reference-values", verb_reference_values, "Trustee RVPS reference values for an image" },
 	{ "replay", verb_replay, "replay a TCG event log into PCR values" },
+	{ "sign", verb_sign, "sign what publish wrote: signed CoRIM, detached signatures, provenance" },
+	{ "verify", verb_verify, "check a signed bundle and its provenance against the files" },
 };
 
 static void help(FILE *f)

@@ -7,7 +7,8 @@ set -euo pipefail
 build_pkgs=(gcc make musl-tools pkg-config cmake curl ca-certificates xz-utils kmod dracut-core binutils)
 test_pkgs=(libcmocka-dev clang qemu-system-x86 ovmf swtpm swtpm-tools tpm2-tools openssl
 	python3-cryptography python3-jwcrypto dosfstools mtools gdisk qemu-utils
-	pesign sbsigntool osslsigncode cpio lz4 python3-cbor2 jq)
+	pesign sbsigntool osslsigncode cpio lz4 python3-cbor2 jq
+	azure-cli)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")

@@ -2,8 +2,10 @@
  * their VCEK → ASK → ARK certificate chain.
  *
  * Parsing copies every field into a caller-owned struct; nothing is
- * allocated and nothing points into the input.  Verification uses mbedtls and
- * the AMD roots compiled into the library (attest/certs/, the bundles Trustee
+ * allocated and nothing points into the input.  Parsing, generation and TCB
+ * decoding are attest/snp.c (the guest links them); the VCEK, the chain and
+ * the report signature are verify/snp-chain.c (host only), with mbedtls and
+ * the AMD roots compiled in there (verify/certs/, the bundles Trustee
  * compiles in).  No function prints.  Certificate validity dates are not
  * checked (no trustworthy clock offline; Trustee does not check them either). */
 #ifndef CVMKIT_SNP_H

@@ -15,7 +15,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include "cvmkit/snp.h"
-#include "../../attest/crypto.h"
+#include "../../verify/x509.h"
 #include "testutil.h"
 
 /* A TCB_VERSION compared as its 8 bytes in report (little-endian) order. */

@@ -1,4 +1,4 @@
-/* attest/tdquote: TD quote v4 parse (claims from expected.json case
+/* verify/tdquote: TD quote v4 parse (claims from expected.json case
  * az-tdx-vtpm.td-quote), quote signature, QE report and PCK chain. */
 #include <errno.h>
 #include <setjmp.h>

@@ -9,9 +9,10 @@
 #include "cvmkit/bytes.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/tdquote.h"
-#include "crypto.h"
-#include "reader.h"
+#include "../attest/crypto.h"
+#include "../attest/reader.h"
 #include "roots.h"
+#include "x509.h"
 
 #define CERT_TYPE_PCK_CHAIN 5
 #define CERT_TYPE_QE_REPORT 6

@@ -7,7 +7,7 @@
 
 #include "cvmkit/bytes.h"
 #include "cvmkit/verify.h"
-#include "b64.h"
+#include "../attest/b64.h"
 
 #define RV_MAX_SIZE (1u << 20)
 

@@ -1,13 +1,43 @@
-/* cvm-measure verbs and helpers that live outside main.c (measure/cli-*.c,
- * linked into the CLI only, never into libcvm-measure).  Helpers return an
- * exit code (0 ok, 2 usage, 3 data) and print their own fatal line. */
+/* What cvm-measure's verbs share: exit codes and the two ways main() reports.
+ * The verbs live in measure/main.c and the files of measure/cli/ (linked into the CLI
+ * only, never into libcvm-measure). */
 #ifndef CVMKIT_MEASURE_CLI_H
 #define CVMKIT_MEASURE_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cvmkit/refvalues.h"
 
+#define PROG "cvm-measure"
+
+enum {
+	EXIT_OK = 0,
+	EXIT_MISMATCH = 1,
+	EXIT_USAGE = 2,
+	EXIT_DATA = 3,
+};
+
+/* "cvm-measure: fatal: ... (see cvm-measure --help)"; returns EXIT_USAGE. */
+__attribute__((format(printf, 1, 2))) int usage_error(const char *fmt, ...);
+/* "cvm-measure: fatal: ..."; returns CODE. */
+__attribute__((format(printf, 2, 3))) int fatal(int code, const char *fmt, ...);
+
+struct cvm_sign_opts {
+	const char *key;          /* PEM private key (EC P-256 or P-384) */
+	const char *key_pass_file;
+	const char *lock;         /* deps/lock, or NULL */
+	const char *commit;       /* source commit, or NULL */
+	const char *builder;      /* builder id, or NULL */
+};
+
+/* Signs what publish wrote to DIR (see `cvm-measure sign --help`). */
+int sign_published(const char *dir, const struct cvm_sign_opts *o);
+
+int verb_sign(int argc, char **argv);
+int verb_verify(int argc, char **argv);
+
+/* measure/cli/initdata.c */
 /* cvm-measure initdata FILE [--json] [--user-data FILE [--form native|peer-pod]] [--user-data-base64 FILE] */
 int cli_verb_initdata(int argc, char **argv);
 

@@ -1,5 +1,5 @@
 /* cvm-measure initdata, and the --initdata / --platform / trustee-operator
- * outputs of reference-values and publish (measure/cli.h). */
+ * outputs of reference-values and publish (measure/cli/cli.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -18,23 +18,10 @@
 #include "cvmkit/initdata.h"
 #include "cli.h"
 
-#define PROG "cvm-measure"
 #define ANNOTATION "io.katacontainers.config.hypervisor.cc_init_data"
 /* PCR 3 read from Azure SEV-SNP CVMs: the EV_SEPARATOR alone
  * (../shared/notes/azure-firmware.md, trustee-reference-values.md §6). */
 #define AZURE_PCR3_OBSERVED "3d458cfe55cc03ea1f443f1562beec8df51c75e14a9fcf9a7234a13f198e7969"
-
-__attribute__((format(printf, 2, 3))) static int die(int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs(PROG ": fatal: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(code == 2 ? " (see " PROG " --help)\n" : "\n", stderr);
-	return code;
-}
 
 /* ---------------------------------------------------------------- encodings */
 
@@ -133,22 +120,22 @@ static int doc_load(const char *path, struct doc *x)
 	memset(x, 0, sizeof(*x));
 	x->d = malloc(sizeof(*x->d));
 	if (!x->d)
-		return die(3, "unable to read %s: %s", path, strerror(ENOMEM));
+		return fatal(EXIT_DATA, "unable to read %s: %s", path, strerror(ENOMEM));
 	r = cvm_read_file(path, CVM_INITDATA_MAX, &x->buf, &x->len);
 	if (r < 0) {
 		doc_free(x);
-		return die(3, "unable to read %s: %s", path, r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
+		return fatal(EXIT_DATA, "unable to read %s: %s", path, r == -EFBIG ? "larger than 64 KiB" : strerror(-r));
 	}
 	r = cvm_initdata_parse(x->buf, x->len, x->d);
 	if (r < 0) {
-		int code = die(3, "unable to parse %s line %u: %s", path, x->d->err_line, x->d->err);
+		int code = fatal(EXIT_DATA, "unable to parse %s line %u: %s", path, x->d->err_line, x->d->err);
 		doc_free(x);
 		return code;
 	}
 	x->dlen = cvm_initdata_digest(x->d->alg, x->buf, x->len, x->digest);
 	if (x->dlen < 0 || cvm_initdata_pcr8(x->digest, (size_t)x->dlen, x->extend, x->pcr8) < 0) {
 		doc_free(x);
-		return die(3, "unable to hash %s", path);
+		return fatal(EXIT_DATA, "unable to hash %s", path);
 	}
 	return 0;
 }
@@ -202,15 +189,15 @@ int cli_verb_initdata(int argc, char **argv)
 			break;
 		case 'f':
 			if (strcmp(optarg, "native") && strcmp(optarg, "peer-pod"))
-				return die(2, "unable to parse --form %s: expected native or peer-pod", optarg);
+				return usage_error("unable to parse --form %s: expected native or peer-pod", optarg);
 			peerpod = optarg[0] == 'p';
 			break;
 		default:
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
-		return die(2, "unable to read initdata: expected one FILE");
+		return usage_error("unable to read initdata: expected one FILE");
 	code = doc_load(argv[optind], &x);
 	if (code)
 		return code;
@@ -223,7 +210,7 @@ int cli_verb_initdata(int argc, char **argv)
 	cc = ann ? cloud_config(ann) : NULL;
 	code = 3;
 	if (!cc) {
-		die(3, "unable to encode %s: %s", argv[optind], strerror(ENOMEM));
+		fatal(EXIT_DATA, "unable to encode %s: %s", argv[optind], strerror(ENOMEM));
 		goto out;
 	}
 	if (ud || ud64) {
@@ -232,7 +219,7 @@ int cli_verb_initdata(int argc, char **argv)
 
 		r = ud ? cvm_write_file_atomic(ud, u, ul, 0644) : 0;
 		if (r < 0) {
-			die(3, "unable to write %s: %s", ud, strerror(-r));
+			fatal(EXIT_DATA, "unable to write %s: %s", ud, strerror(-r));
 			goto out;
 		}
 		if (ud64) {
@@ -245,7 +232,7 @@ int cli_verb_initdata(int argc, char **argv)
 				enc[n] = 0;
 			}
 			if (r < 0) {
-				die(3, "unable to write %s: %s", ud64, strerror(-r));
+				fatal(EXIT_DATA, "unable to write %s: %s", ud64, strerror(-r));
 				goto out;
 			}
 		}
@@ -305,10 +292,10 @@ int cli_verb_initdata(int argc, char **argv)
 					"a 32-byte digest); pin snp_pcr08/tdx_pcr08 instead\n",
 				cvm_hash_name(x.d->alg));
 	}
-	code = fflush(stdout) == 0 && !ferror(stdout) ? 0 : die(3, "unable to write output: %s", strerror(errno));
+	code = fflush(stdout) == 0 && !ferror(stdout) ? 0 : fatal(EXIT_DATA, "unable to write output: %s", strerror(errno));
 	goto out;
 nomem:
-	code = die(3, "unable to describe %s: %s", argv[optind], strerror(ENOMEM));
+	code = fatal(EXIT_DATA, "unable to describe %s: %s", argv[optind], strerror(ENOMEM));
 out:
 	cJSON_Delete(root);
 	free(text);
@@ -324,7 +311,7 @@ out:
 int cli_initdata_option(struct cli_initdata_opts *o, const char *arg)
 {
 	if (o->n == CVM_RV_MAX_VALUES)
-		return die(2, "unable to take more than %d --initdata documents", CVM_RV_MAX_VALUES);
+		return usage_error("unable to take more than %d --initdata documents", CVM_RV_MAX_VALUES);
 	o->files[o->n++] = arg;
 	return 0;
 }
@@ -361,7 +348,7 @@ int cli_platform_option(const char *arg, bool *ret_azure)
 	else if (!strcmp(arg, "none"))
 		*ret_azure = false;
 	else
-		return die(2, "unable to parse --platform %s: expected azure or none", arg);
+		return usage_error("unable to parse --platform %s: expected azure or none", arg);
 	return 0;
 }
 

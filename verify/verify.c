@@ -15,8 +15,8 @@
 #include "cvmkit/tdquote.h"
 #include "cvmkit/tpmquote.h"
 #include "cvmkit/verify.h"
-#include "b64.h"
-#include "crypto.h"
+#include "../attest/b64.h"
+#include "x509.h"
 
 static const char *const check_names[CVM_CHECK_MAX] = {
 	[CVM_CHECK_TPM_QUOTE_FORMAT] = "tpm-quote-format",

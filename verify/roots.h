@@ -1,6 +1,6 @@
 /* Pinned vendor trust anchors (PEM text, NUL-terminated), see roots.c. */
-#ifndef CVMKIT_ATTEST_ROOTS_H
-#define CVMKIT_ATTEST_ROOTS_H
+#ifndef CVMKIT_VERIFY_ROOTS_H
+#define CVMKIT_VERIFY_ROOTS_H
 
 /* ASK, ARK, ASVK of one AMD generation, in that order. */
 extern const char cvm_root_milan_pem[];
