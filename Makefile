@@ -129,6 +129,8 @@ test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure verif
 TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o $(B)/host/init/identity.o
 MODLIBS_init    := common
 test_libs_init   = $(B)/host/libcvm-common.a
+TEST_EXTRA_init-stop := $(B)/host/init/stop.o $(B)/host/init/config.o
+test_libs_init-stop   = $(B)/host/libcvm-common.a
 
 .SECONDEXPANSION:
 $(B)/tests/test-%: $(B)/host/tests/unit/test-%.o $(B)/host/tests/unit/testutil.o $$(TEST_EXTRA_$$*) $$(or $$(test_libs_$$*),$$(call test_libs,$$*)) $(B)/host/libcvm-common.a

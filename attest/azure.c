@@ -222,8 +222,14 @@ void cvm_azure_collected_free(struct cvm_azure_collected *c)
 
 int cvm_azure_td_report(const struct cvm_azure_collected *c, const uint8_t **ret_td_report)
 {
+	struct cvm_td_report tdr;
+
 	if (c->tee != CVM_TEE_AZ_TDX_VTPM || c->hcl_report_len < CVM_HCL_HW_REPORT_OFFSET + CVM_TD_REPORT_SIZE)
 		return -EOPNOTSUPP;
+	/* IMDS answers a slot that holds no TDREPORT with an opaque error:
+	 * say what is wrong before asking it. */
+	if (cvm_td_report_parse(c->hcl_report + CVM_HCL_HW_REPORT_OFFSET, CVM_TD_REPORT_SIZE, &tdr) < 0)
+		return -EBADMSG;
 	*ret_td_report = c->hcl_report + CVM_HCL_HW_REPORT_OFFSET;
 	return 0;
 }

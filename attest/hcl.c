@@ -1,5 +1,6 @@
 /* Azure HCL report and runtime claims. */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -68,6 +69,29 @@ int cvm_hcl_check_binding(const struct cvm_hcl_report *r, uint8_t ret_sha256[32]
 	if (ret_sha256)
 		memcpy(ret_sha256, d, 32);
 	return memcmp(d, rd, 32) == 0 ? 0 : -EKEYREJECTED;
+}
+
+int cvm_td_report_parse(const uint8_t *buf, size_t len, struct cvm_td_report *ret)
+{
+	/* REPORTMACSTRUCT at 0, TEE_TCB_INFO at 256, TDINFO at 512. */
+	static const struct {
+		size_t off, ret_off, size;
+	} f[] = {
+#define F(off, field) { off, offsetof(struct cvm_td_report, field), sizeof(((struct cvm_td_report *)0)->field) }
+		F(0, report_type), F(16, cpusvn), F(32, tee_tcb_info_hash), F(80, tee_info_hash),
+		F(128, report_data), F(224, mac), F(264, tee_tcb_svn), F(280, mr_seam), F(328, mrsigner_seam),
+		F(376, seam_attributes), F(512, td_attributes), F(520, xfam), F(528, mr_td), F(576, mr_config_id),
+		F(624, mr_owner), F(672, mr_owner_config), F(720, rtmr),
+#undef F
+	};
+	struct cvm_td_report r;
+
+	if (!buf || len < CVM_TD_REPORT_SIZE || buf[0] != CVM_TD_REPORT_TYPE_TDX)
+		return -EBADMSG;
+	for (size_t i = 0; i < CVM_ARRAY_SIZE(f); i++)
+		memcpy((uint8_t *)&r + f[i].ret_off, buf + f[i].off, f[i].size);
+	*ret = r;
+	return 0;
 }
 
 static int b64_member(const cJSON *o, const char *name, uint8_t *out, size_t cap, size_t *ret_len)

@@ -39,7 +39,7 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: " PROG " verify --tee az-snp-vtpm|az-tdx-vtpm --evidence FILE\n"
 		   "                  [--report-data HEX] [--init-data-digest HEX]\n"
-		   "                  [--reference-values FILE] [--amd-root FILE] [--json]\n"
+		   "                  [--reference-values FILE] [--amd-root FILE] [--intel-root FILE] [--json]\n"
 		   "       " PROG " collect [--tpm SPEC] --report-data HEX (--vcek FILE | --td-quote FILE)\n"
 		   "                  [--evidence-version 1|2] [--out FILE] [--settle-ms N] [--ak HANDLE]\n"
 		   "                  [--no-user-data] [--allow-ak-mismatch] [--td-report-out FILE]\n"
@@ -47,7 +47,8 @@ static void usage(FILE *f)
 		   "verify: performs the checks Trustee's verifier performs on the evidence, prints\n"
 		   "the claims with Trustee's names and encodings and, given RVPS reference values,\n"
 		   "a verdict per claim.  --amd-root FILE replaces AMD's compiled-in roots with a PEM\n"
-		   "bundle (ASK then ARK): for tests and private roots only.\n"
+		   "bundle (ASK then ARK), --intel-root FILE Intel's SGX Root CA with a PEM\n"
+		   "certificate: for tests and private roots only.\n"
 		   "\n"
 		   "collect: gathers az-snp-vtpm / az-tdx-vtpm evidence from an Azure vTPM the way\n"
 		   "the guest tooling does (nonce to NV 0x01400002, wait --settle-ms (3000), read the\n"
@@ -177,11 +178,12 @@ static int cmd_verify(int argc, char **argv)
 		{ "init-data-digest", required_argument, NULL, 'i' },
 		{ "reference-values", required_argument, NULL, 'v' },
 		{ "amd-root", required_argument, NULL, 'a' },
+		{ "intel-root", required_argument, NULL, 'I' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *tee_name = NULL, *evidence = NULL, *rv_path = NULL, *amd_root = NULL;
+	const char *tee_name = NULL, *evidence = NULL, *rv_path = NULL, *amd_root = NULL, *intel_root = NULL;
 	uint8_t report_data[64], init_digest[32];
 	size_t rd_len = 0, id_len = 0;
 	bool json = false, have_rd = false, have_id = false;
@@ -190,12 +192,13 @@ static int cmd_verify(int argc, char **argv)
 	struct cvm_verify_result res = { 0 };
 	struct cvm_rv_report rep;
 	enum cvm_tee tee;
-	uint8_t *buf = NULL;
+	uint8_t *buf = NULL, *ibuf = NULL;
 	size_t len;
 	int c, r, ret = 2;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
+		case 'I': intel_root = optarg; break;
 		case 't': tee_name = optarg; break;
 		case 'e': evidence = optarg; break;
 		case 'v': rv_path = optarg; break;
@@ -252,6 +255,15 @@ static int cmd_verify(int argc, char **argv)
 		/* cvm_read_file NUL-terminates: the bundle is a C string. */
 		vo.amd_root_pem = (const char *)buf;
 	}
+	if (intel_root) {
+		r = cvm_read_file(intel_root, 1u << 20, &ibuf, &len);
+		if (r < 0) {
+			fprintf(stderr, PROG ": fatal: unable to read %s: %s\n", intel_root, strerror(-r));
+			ret = 3;
+			goto out;
+		}
+		vo.intel_root_pem = (const char *)ibuf;
+	}
 	r = cvm_verify_evidence(&ev, &vo, &res);
 	free(buf);
 	buf = NULL;
@@ -295,6 +307,7 @@ static int cmd_verify(int argc, char **argv)
 		fprintf(stderr, PROG ": appraisal failed: reference values not matched (Trustee would not rate it affirming)\n");
 out:
 	free(buf);
+	free(ibuf);
 	cvm_verify_result_free(&res);
 	cvm_evidence_free(&ev);
 	return ret;

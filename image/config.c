@@ -24,6 +24,9 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "init", "on_exit", false, false, "poweroff", "poweroff or reboot when the workload ends" },
 	{ "init", "report_pcrs", false, false, "yes", "print the measured-boot report line at boot" },
 	{ "init", "dump_eventlog", false, false, "no", "include the whole TCG event log (base64) in it" },
+	{ "init", "stop_timeout", false, false, "10",
+	  "seconds the workload has to exit after SIGTERM on a stop request (Azure Stop, /sbin/poweroff, Ctrl-Alt-Del) "
+	  "before SIGKILL (0-3600)" },
 	{ "network", "mode", false, false, "none",
 	  "none, dhcp or static: how the init brings up the first NIC before the workload (fails closed)" },
 	{ "network", "interface", false, false, NULL, "the NIC to configure (default: the first one other than lo)" },

@@ -573,8 +573,9 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 	tprintf(t, "uid = %s\ngid = %s\nworkdir = %s\n", cvm_conf_get(c, "workload.uid"),
 		cvm_conf_get(c, "workload.gid") ? cvm_conf_get(c, "workload.gid") : cvm_conf_get(c, "workload.uid"),
 		cvm_conf_get(c, "workload.workdir"));
-	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\n", cvm_conf_get(c, "init.on_exit"),
-		cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"));
+	tprintf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\nstop_timeout = %s\n",
+		cvm_conf_get(c, "init.on_exit"), cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"),
+		cvm_conf_get(c, "init.stop_timeout"));
 	if (t->err)
 		return t->err;
 	r = render_network(c, t);
@@ -587,6 +588,11 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
  * included, and says so in its setup header (cmdline_size = 2047); the rest
  * would be cut off silently. */
 #define KERNEL_CMDLINE_MAX 2047
+
+/* The init answers to these names too (init/stop.c): the kernel runs
+ * /sbin/poweroff on an Azure Stop and /sbin/reboot on a restart.  Symbolic
+ * links, because the cpio writer stores hard links as copies. */
+static const char *const STOP_APPLETS[] = { "/sbin/poweroff", "/sbin/reboot", "/sbin/halt", NULL };
 
 /* Everything the configuration alone decides, checked before any input is
  * read: `config --check` and `build` stop on the same errors.  On success
@@ -615,6 +621,19 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 		return fail(2, "use the kernel command line: %zu bytes, but x86 Linux keeps at most %d "
 			    "(COMMAND_LINE_SIZE 2048 with the NUL) and would cut the rest off",
 			    strlen(cmdline), KERNEL_CMDLINE_MAX);
+	for (const char *const *p = STOP_APPLETS; *p; p++)
+		if (!strcmp(wl_path, *p))
+			return fail(2, "place the workload at '%s': the init's stop command lives there", wl_path);
+	{
+		const char *v = cvm_conf_get(c, "init.stop_timeout");
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || n > 3600)
+			return fail(2, "use [init] stop_timeout '%s': 0-3600 seconds", v);
+	}
 	r = render_init_conf(c, wl_path, &t);
 	if (r < 0) {
 		free(t.p);
@@ -814,6 +833,21 @@ static int hash_disk_and_vhd(const uint8_t *disk, size_t len, const uint8_t *foo
 	return r;
 }
 
+static int stage_stop_applets(const char *stage)
+{
+	char p[PATH_MAX];
+	int r;
+
+	snprintf(p, sizeof(p), "%s/sbin", stage);
+	r = mkdirs(p, 0755);
+	for (const char *const *a = STOP_APPLETS; r == 0 && *a; a++) {
+		snprintf(p, sizeof(p), "%s%s", stage, *a);
+		if (symlink("/init", p) < 0)
+			r = -errno;
+	}
+	return r;
+}
+
 static int cmd_build(struct args *a, struct cvm_conf *c)
 {
 	const char *binary = cvm_conf_get(c, "workload.binary"), *wl_path = NULL;
@@ -865,6 +899,11 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	r = copy_file(binary, stage, wl_path + 1, 0755);
 	if (r < 0) {
 		fail(1, "stage the workload %s: %s", binary, strerror(-r));
+		goto out;
+	}
+	r = stage_stop_applets(stage);
+	if (r < 0) {
+		fail(1, "stage the stop commands: %s", strerror(-r));
 		goto out;
 	}
 	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)initconf.p, initconf.len, 0644);

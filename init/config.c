@@ -352,6 +352,13 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 			return parse_bool(value, &c->report_pcrs);
 		if (!strcmp(key, "dump_eventlog"))
 			return parse_bool(value, &c->dump_eventlog);
+		if (!strcmp(key, "stop_timeout")) {
+			r = parse_id(value, &id);
+			if (r < 0 || id > INIT_MAX_STOP_TIMEOUT)
+				return -EINVAL;
+			c->stop_timeout = id;
+			return 0;
+		}
 	}
 	/* Sections the init does not act on are the builder's; init.conf
 	 * carries only [workload], [init], [network], [kbs] and [initdata], so anything else
@@ -384,6 +391,7 @@ void init_config_free(struct init_config *c)
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line)
 {
 	struct init_config c = { .on_exit = INIT_POWEROFF, .report_pcrs = true, .net_timeout = 30,
+				 .stop_timeout = 10,
 				 .kbs = { .evidence_version = 2, .timeout = 30 } };
 	int r;
 

@@ -1,9 +1,12 @@
 /* cvmkit's PID 1: mount the API file systems, load the image's modules,
  * report what the boot measured, bring up the network when configured, attest
  * to the KBS and receive the workload's secrets when configured, run the
- * workload, mirror its exit status and power off.  Any fatal error prints one
- * line and powers off: never a kernel panic (PID 1 never exits), never a hang,
- * and never a workload started without every secret it was promised. */
+ * workload, mirror its exit status and power off.  A stop request (SIGTERM,
+ * SIGPWR, SIGINT = Ctrl-Alt-Del; see stop.c) gives the workload SIGTERM and a
+ * grace period first, or ends a boot whose workload has not started yet.
+ * Any fatal error prints one line and powers off: never a kernel panic (PID 1
+ * never exits), never a hang, and never a workload started without every
+ * secret it was promised. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -27,6 +30,7 @@
 
 static const char *prog = "init";
 static enum init_on_exit on_exit_action = INIT_POWEROFF;
+static const char *current_phase = "start";
 
 static double boottime(void)
 {
@@ -52,7 +56,11 @@ __attribute__((format(printf, 1, 2))) static void say(const char *fmt, ...)
 	(void)!write(STDERR_FILENO, line, (size_t)n);
 }
 
-static void phase(const char *name) { say("phase %s", name); }
+static void phase(const char *name)
+{
+	current_phase = name;
+	say("phase %s", name);
+}
 
 /* The end of every boot, good or bad.  When not PID 1 (tests on the host),
  * exit with the status instead. */
@@ -86,6 +94,44 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fatal(const char *fm
 	va_end(ap);
 	say("fatal: unable to %s", msg);
 	finish(1);
+}
+
+/* A stop request before the workload runs (during attestation, say): there
+ * is nothing to stop gracefully, so the boot ends here instead of starting a
+ * workload only to stop it.  Runs as a signal handler in whatever phase is
+ * under way and never returns; say() and finish() use only what is safe there
+ * with musl (snprintf into a stack buffer, write, sync, kill, waitpid, reboot). */
+static void stop_before_workload(int sig)
+{
+	enum init_on_exit action;
+
+	if (init_stop_action(sig, &action) < 0)
+		return;
+	on_exit_action = action;
+	say("stop: %s received in phase %s, before the workload started: nothing to stop", init_stop_describe(sig),
+	    current_phase);
+	finish(128 + sig);
+}
+
+/* Until the workload runs, stop signals interrupt whatever phase is under way;
+ * from then on they are blocked again and supervise() takes them in turn. */
+static void early_stop(bool armed)
+{
+	struct sigaction sa = { .sa_handler = armed ? stop_before_workload : SIG_DFL };
+	sigset_t stop;
+
+	sigfillset(&sa.sa_mask);
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigaddset(&stop, SIGPWR);
+	if (!armed)
+		sigprocmask(SIG_BLOCK, &stop, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGPWR, &sa, NULL);
+	if (armed)
+		sigprocmask(SIG_UNBLOCK, &stop, NULL);
 }
 
 static int do_mount(const char *src, const char *dst, const char *type, unsigned long flags, const char *data)
@@ -329,9 +375,11 @@ static pid_t spawn_workload(const struct init_config *c, const sigset_t *oldmask
 
 	if (pid != 0)
 		return pid;
-	/* Child: a fresh session, default signals, the configured identity. */
-	sigprocmask(SIG_SETMASK, oldmask, NULL);
+	/* Child: a fresh session (its process group is what a stop signals;
+	 * formed before signals are unblocked, so none arrives in between),
+	 * default signals, the configured identity. */
 	setsid();
+	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	if (chdir(c->workdir) < 0) {
 		fprintf(stderr, "%s: fatal: unable to enter %s: %s\n", prog, c->workdir, strerror(errno));
 		_exit(126);
@@ -347,27 +395,69 @@ static pid_t spawn_workload(const struct init_config *c, const sigset_t *oldmask
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
+/* The workload's process group (setsid() made it its leader), so its
+ * children get the signal too; the leader alone if it has not formed the
+ * group yet (it then gets the signal once it unblocks). */
+static void signal_workload(pid_t child, int sig)
+{
+	if (kill(-child, sig) < 0 && errno == ESRCH)
+		kill(child, sig);
+}
+
 /* Wait for the workload, reaping every other child that the kernel re-parents
- * to us, and forwarding termination signals to the workload.  Returns its
- * exit status the way a shell reports it (128+N for signal N). */
-static int supervise(pid_t child)
+ * to us, and forwarding other signals to the workload.  A stop request
+ * (init_stop_action) sends SIGTERM to the workload's process group, and
+ * SIGKILL stop_timeout seconds later if it is still there; the request then
+ * decides between power-off and reboot.  Returns the workload's exit status
+ * the way a shell reports it (128+N for signal N). */
+static int supervise(pid_t child, unsigned stop_timeout)
 {
 	sigset_t all;
+	double stop_at = 0;
+	bool stopping = false, killed = false;
 
 	sigfillset(&all);
 	for (;;) {
 		struct timespec timeout = { 1, 0 };
-		int sig = sigtimedwait(&all, NULL, &timeout);
+		enum init_on_exit action;
+		int sig;
 
-		if (sig > 0 && sig != SIGCHLD)
+		if (stopping && !killed) {
+			double left = stop_at + stop_timeout - boottime();
+
+			if (left <= 0) {
+				say("stop: %u s grace over: SIGKILL to the workload's process group", stop_timeout);
+				signal_workload(child, SIGKILL);
+				killed = true;
+			} else if (left < 1) {
+				timeout = (struct timespec){ 0, (long)(left * 1e9) + 1 };
+			}
+		}
+		sig = sigtimedwait(&all, NULL, &timeout);
+		if (sig > 0 && init_stop_action(sig, &action) == 0) {
+			if (!stopping) {
+				stopping = true;
+				stop_at = boottime();
+				on_exit_action = action;
+				phase("stop");
+				say("stop: %s received: SIGTERM to the workload's process group, %u s grace",
+				    init_stop_describe(sig), stop_timeout);
+				signal_workload(child, SIGTERM);
+			}
+		} else if (sig > 0 && sig != SIGCHLD) {
 			kill(child, sig);
+		}
 		for (;;) {
 			int st;
 			pid_t p = waitpid(-1, &st, WNOHANG);
 			if (p <= 0)
 				break;
-			if (p == child)
-				return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			if (p != child)
+				continue;
+			if (stopping)
+				say("stop: workload %s %.2f s after the request", killed ? "killed" : "exited",
+				    boottime() - stop_at);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		}
 	}
 }
@@ -381,8 +471,13 @@ int main(int argc, char **argv)
 	pid_t child;
 	int r, status;
 
-	(void)argc;
-	(void)argv;
+	/* /sbin/poweroff, /sbin/reboot and /sbin/halt are this binary too. */
+	if (getpid() != 1) {
+		enum init_applet a = init_applet_from_argv0(argc > 0 ? argv[0] : NULL);
+
+		if (a != INIT_APPLET_INIT)
+			return init_applet_main(a, argc, argv);
+	}
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
 	umask(022);
@@ -390,7 +485,11 @@ int main(int argc, char **argv)
 	if (getpid() == 1) {
 		mount_api_filesystems();
 		setup_console();
+		/* Ctrl-Alt-Del becomes SIGINT to us instead of an instant reboot. */
+		if (reboot(RB_DISABLE_CAD) < 0)
+			say("Ctrl-Alt-Del stays an immediate reboot: %s", strerror(errno));
 	}
+	early_stop(true);
 	phase("start");
 	load_config(&cfg);
 
@@ -424,6 +523,7 @@ int main(int argc, char **argv)
 
 	phase("workload");
 	say("starting %s", cfg.path);
+	early_stop(false);
 	child = spawn_workload(&cfg, &old);
 	if (child < 0) {
 		init_config_free(&cfg);
@@ -431,7 +531,7 @@ int main(int argc, char **argv)
 	}
 	/* The workload has its copy; ours is no longer needed. */
 	init_secrets_wipe_env(&cfg);
-	status = supervise(child);
+	status = supervise(child, cfg.stop_timeout);
 	say("workload exited with status %d", status);
 	init_config_free(&cfg);
 	finish(status);

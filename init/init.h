@@ -82,13 +82,14 @@ struct init_config {
 	uint32_t net_dns[INIT_MAX_DNS]; /* static, or replacing DHCP's */
 	size_t net_n_dns;
 	unsigned net_timeout;     /* seconds for the NIC to appear and the lease (1..3600) */
+	unsigned stop_timeout;    /* seconds between SIGTERM and SIGKILL on a stop request (0..3600) */
 	struct init_kbs kbs;
 	bool initdata_require;    /* [initdata] require: no document -> fail closed */
 	enum init_initdata_source initdata_source;
 };
 
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
- * [init] on_exit/report_pcrs/dump_eventlog, [network] mode/interface/address/
+ * [init] on_exit/report_pcrs/dump_eventlog/stop_timeout, [network] mode/interface/address/
  * gateway/dns/timeout, [kbs] url/ca/pin/tee/legacy_tee_names/
  * evidence_version/timeout/imds_url/secret/sealed).  Unknown keys are -EINVAL
  * (with *ret_line set) so a typo can never silently drop a setting; mode =
@@ -156,5 +157,26 @@ struct init_initdata {
 };
 int init_initdata_run(struct init_config *c, struct init_initdata *ret, char *err, size_t err_size);
 void init_initdata_free(struct init_initdata *d);
+
+/* stop.c: stop requests.  The kernel runs /sbin/poweroff (hv_utils on an
+ * Azure Stop, ACPI) or /sbin/reboot (an Azure Restart); both are links to
+ * the init, which, when not PID 1, picks its part from argv[0]'s basename
+ * and signals PID 1: poweroff and halt send SIGTERM, reboot sends SIGINT (the
+ * signal the kernel sends for Ctrl-Alt-Del once PID 1 owns it).  PID 1 reads
+ * SIGTERM and SIGPWR as "power off", SIGINT as "reboot". */
+#define INIT_MAX_STOP_TIMEOUT 3600
+enum init_applet { INIT_APPLET_INIT, INIT_APPLET_POWEROFF, INIT_APPLET_REBOOT, INIT_APPLET_HALT };
+/* The applet named by argv[0] ("/sbin/poweroff", "reboot", ...); anything
+ * else, NULL or "" is the init itself. */
+enum init_applet init_applet_from_argv0(const char *argv0);
+/* The signal an applet sends to PID 1 (0 for INIT_APPLET_INIT). */
+int init_applet_signal(enum init_applet a);
+/* 0 and *ret set when sig is a stop request, -EINVAL otherwise. */
+int init_stop_action(int sig, enum init_on_exit *ret);
+/* "SIGTERM (poweroff)", ...: a stop signal and what sends it, for the log. */
+const char *init_stop_describe(int sig);
+/* The applet's whole program: --help, or signal PID 1.  Returns the exit
+ * status (0 sent, 1 kill failed, 2 usage). */
+int init_applet_main(enum init_applet a, int argc, char **argv);
 
 #endif

@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "cvmkit/azure.h"
 #include "cvmkit/evidence.h"
 #include "cvmkit/fileio.h"
@@ -35,7 +33,6 @@
 #define IMDS_THIM_PATH "/metadata/THIM/amd/certification"
 #define IMDS_TDQUOTE_PATH "/acc/tdquote"
 #define IMDS_BODY_MAX (64u << 10)
-#define TD_QUOTE_MAX (32u << 10)
 #define KBS_CA_MAX (64u << 10)
 /* azure-cvm-tooling waits this long after writing the user data before it
  * reads the regenerated HCL report. */
@@ -117,61 +114,28 @@ static int imds_vcek(const struct init_kbs *k, uint8_t **ret_der, size_t *ret_le
 	return r;
 }
 
-/* Base64url or standard base64, padded or not (IMDS implementations differ). */
-static int b64_any_decode(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(s);
-	char *t = malloc(n + 1);
-	int r;
-
-	if (!t)
-		return -ENOMEM;
-	for (size_t i = 0; i <= n; i++)
-		t[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
-	while (n && t[n - 1] == '=')
-		n--;
-	r = cvm_b64url_decode(t, n, out, cap);
-	free(t);
-	return r;
-}
-
+/* The request and answer formats live in attest/evidence.c, whose answer
+ * parser is fuzzed (tests/fuzz/fuzz-imds.c) and accepts either base64
+ * alphabet, padded or not (IMDS implementations differ). */
 static int imds_td_quote(const struct init_kbs *k, const uint8_t *td_report, uint8_t **ret, size_t *ret_len,
 			 char *err, size_t err_size)
 {
-	char report[1400 + 32], b64[1400];
 	struct cvm_http_response rs;
-	cJSON *doc = NULL;
-	const cJSON *q;
-	uint8_t *quote = NULL;
+	char *req = NULL;
 	int r;
 
-	r = cvm_b64url_encode(td_report, 1024, b64, sizeof(b64));
+	r = cvm_imds_td_quote_request(td_report, &req);
+	if (r < 0) {
+		seterr(err, err_size, "ask IMDS for a TD quote: %s", strerror(-r));
+		return r;
+	}
+	r = imds_request(k, "POST", IMDS_TDQUOTE_PATH, req, &rs, err, err_size);
+	free(req);
 	if (r < 0)
 		return r;
-	snprintf(report, sizeof(report), "{\"report\":\"%s\"}", b64);
-	r = imds_request(k, "POST", IMDS_TDQUOTE_PATH, report, &rs, err, err_size);
+	r = cvm_imds_td_quote_response(rs.body, rs.body_len, ret, ret_len);
 	if (r < 0)
-		return r;
-	doc = cJSON_ParseWithLength((const char *)rs.body, rs.body_len);
-	q = cJSON_GetObjectItemCaseSensitive(doc, "quote");
-	quote = malloc(TD_QUOTE_MAX);
-	if (!quote) {
-		r = -ENOMEM;
-		goto out;
-	}
-	r = cJSON_IsString(q) ? b64_any_decode(q->valuestring, quote, TD_QUOTE_MAX) : -EBADMSG;
-	if (r <= 0) {
-		seterr(err, err_size, "use the IMDS TD quote answer: no base64 \"quote\" in it");
-		r = -EBADMSG;
-		goto out;
-	}
-	*ret = quote;
-	*ret_len = (size_t)r;
-	quote = NULL;
-	r = 0;
-out:
-	free(quote);
-	cJSON_Delete(doc);
+		seterr(err, err_size, "use the IMDS TD quote answer: no base64 \"quote\" in it (%s)", strerror(-r));
 	cvm_http_response_free(&rs);
 	return r;
 }
@@ -279,8 +243,11 @@ static int collect_evidence(void *ctx, enum cvm_tee tee, const uint8_t *rd, size
 		return cvm_kbs_azure_evidence(&az, tee, rd, rd_len, ret_json);
 	}
 	r = cvm_azure_collect(e->a->tpm, &o, &col);
-	if (r == 0)
+	if (r == 0) {
 		r = cvm_azure_td_report(&col, &td_report);
+		if (r < 0)
+			seterr(e->err, e->err_size, "use the HCL report: its hardware report is not a TDREPORT");
+	}
 	if (r == 0)
 		r = imds_td_quote(e->k, td_report, &quote, &quote_len, e->err, e->err_size);
 	if (r == 0)

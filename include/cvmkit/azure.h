@@ -69,7 +69,8 @@ int cvm_azure_collect(struct cvm_tpm2 *t, const struct cvm_azure_collect_opts *o
 void cvm_azure_collected_free(struct cvm_azure_collected *c);
 
 /* The 1024-byte TDREPORT inside a TDX HCL report (what IMDS /acc/tdquote
- * wants).  Returns 0, or -EOPNOTSUPP for an SNP report. */
+ * wants).  Returns 0; -EOPNOTSUPP for an SNP report; -EBADMSG when the slot
+ * does not hold a TDREPORT (cvm_td_report_parse). */
 int cvm_azure_td_report(const struct cvm_azure_collected *c, const uint8_t **ret_td_report);
 
 /* Evidence JSON (version 1 or 2, evidence.h) from C plus the VCEK (DER, SNP)

@@ -55,6 +55,30 @@ int cvm_hcl_report_data(const struct cvm_hcl_report *r, const uint8_t **ret_repo
  * var-data digest whenever it was computed. */
 int cvm_hcl_check_binding(const struct cvm_hcl_report *r, uint8_t ret_sha256[32]);
 
+/* The TDREPORT (TDX module ABI) a TDX HCL report carries in the first 1024
+ * bytes of its hardware-report slot; what IMDS /acc/tdquote turns into a TD
+ * quote, whose body repeats the fields below.  Offsets:
+ * ../shared/notes/azure-vtpm-evidence.md §4. */
+#define CVM_TD_REPORT_TYPE_TDX 0x81
+
+struct cvm_td_report {
+	uint8_t report_type[4]; /* type (0x81 TDX), subtype, version, reserved */
+	uint8_t cpusvn[16];
+	uint8_t tee_tcb_info_hash[48], tee_info_hash[48];
+	uint8_t report_data[64];
+	uint8_t mac[32];
+	/* TEE_TCB_INFO */
+	uint8_t tee_tcb_svn[16], mr_seam[48], mrsigner_seam[48], seam_attributes[8];
+	/* TDINFO */
+	uint8_t td_attributes[8], xfam[8], mr_td[48], mr_config_id[48], mr_owner[48], mr_owner_config[48];
+	uint8_t rtmr[4][48];
+};
+
+/* Copies the fields of a TDREPORT from buf (at least CVM_TD_REPORT_SIZE
+ * bytes; more, e.g. the whole hardware-report slot, is ignored) into *ret.
+ * Returns 0; -EBADMSG when buf is shorter or REPORTTYPE.type is not TDX. */
+int cvm_td_report_parse(const uint8_t *buf, size_t len, struct cvm_td_report *ret);
+
 #define CVM_RSA_MAX_BYTES 512
 
 struct cvm_runtime_claims {

@@ -152,6 +152,8 @@ tdreport[0:4] = bytes([0x81, 0, 0, 0])
 tdreport[128:160] = hashlib.sha256(var_tdx).digest()
 hcl_tdx = hcl(bytes(tdreport), var_tdx, 4)
 put("hcl", "tdx", hcl_tdx)
+put("hcl", "tdx-slot-not-tdreport", hcl_tdx[:32] + b"\x02" + hcl_tdx[33:])
+put("hcl", "tdx-short-slot", hcl_tdx[:1236])
 
 # ---- TPM quote signed by the AK over 24 PCRs
 pcrs = [bytes(32)] * 17 + [b"\xff" * 32] * 6 + [bytes(32)]

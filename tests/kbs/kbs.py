@@ -4,13 +4,15 @@
 Test code only: an independent implementation used to exercise cvmkit's client.
 Never deploy it.  See tests/kbs/README.md.
 
-  kbs.py --state DIR --amd-root PEM --reference-values FILE --resources DIR
+  kbs.py --state DIR [--amd-root PEM] [--intel-root PEM] --reference-values FILE --resources DIR
          [--port N] [--fault down|slow|reset|bad-json|oversized|wrong-nonce|wrong-jwe-key]
          [--slow-seconds S] [--jwe-library trustee|jwcrypto]
 
 Writes DIR/ca.pem (the test CA, SAN of the server certificate: 127.0.0.1,
 10.0.2.2, 169.254.0.2, localhost; kept when DIR already has one) and DIR/port,
-then serves HTTPS on 127.0.0.1.
+then serves HTTPS on 127.0.0.1.  It verifies az-snp-vtpm evidence when
+given --amd-root, az-tdx-vtpm evidence (tests/kbs/tdx.py) when given
+--intel-root.
 Run it with Debian's /usr/bin/python3 (python3-cryptography, python3-jwcrypto).
 """
 import argparse
@@ -40,6 +42,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 from cryptography.x509.oid import NameOID
+
+import tdx
 
 ERR = "https://github.com/confidential-containers/kbs/errors/"
 SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
@@ -303,11 +307,17 @@ class KBS:
         self.args = args
         self.sessions = {}
         self.lock = threading.Lock()
-        self.amd_root = x509.load_pem_x509_certificates(open(args.amd_root, "rb").read()) \
-            if hasattr(x509, "load_pem_x509_certificates") else self._load_pems(args.amd_root)
-        if len(self.amd_root) < 2:
-            raise SystemExit("kbs.py: fatal: unable to load --amd-root: need the ASK then the ARK")
-        self.amd_root = self.amd_root[:2]
+        self.amd_root = self.intel_root = None
+        if args.amd_root:
+            self.amd_root = self._load_pems(args.amd_root)
+            if len(self.amd_root) < 2:
+                raise SystemExit("kbs.py: fatal: unable to load --amd-root: need the ASK then the ARK")
+            self.amd_root = self.amd_root[:2]
+        if args.intel_root:
+            roots = self._load_pems(args.intel_root)
+            if len(roots) != 1:
+                raise SystemExit("kbs.py: fatal: unable to load --intel-root: need exactly one certificate")
+            self.intel_root = roots[0]
         self.rvs = load_rvs(args.reference_values)
         self.token_key = ec.generate_private_key(ec.SECP256R1())
 
@@ -415,8 +425,8 @@ def make_handler(kbs):
                 raise Refused(401, "AttestationError", "KBS Client Protocol Version Mismatch: expect =0.4.0 "
                               "while the request is %s" % req["version"])
             tee = TEE_NAMES.get(req["tee"])
-            if tee != "az-snp-vtpm":
-                raise Refused(401, "AttestationError", "the test KBS verifies az-snp-vtpm only, not %s" % req["tee"])
+            if {"az-snp-vtpm": kbs.amd_root, "az-tdx-vtpm": kbs.intel_root}.get(tee) is None:
+                raise Refused(401, "AttestationError", "the test KBS has no root to verify %s evidence" % req["tee"])
             sid, nonce = uuid.uuid4().hex, base64.b64encode(secrets.token_bytes(32)).decode()
             with kbs.lock:
                 kbs.sessions[sid] = {"tee": tee, "nonce": nonce, "expires": time.time() + 60 * SESSION_MINUTES,
@@ -449,7 +459,12 @@ def make_handler(kbs):
             canon = json.dumps({"additional-evidence": add, "nonce": rd["nonce"], "tee-pubkey": key},
                                sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
             report_data = hashlib.sha384(canon).digest()
-            claims = verify_snp_vtpm(prim, report_data, kbs.amd_root)
+            if s["tee"] == "az-tdx-vtpm":
+                def fail(why):
+                    raise Refused(401, "AttestationError", "RCAR handshake Attest failed: " + why)
+                claims = tdx.verify(prim, report_data, kbs.intel_root, fail, parse_attest)
+            else:
+                claims = verify_snp_vtpm(prim, report_data, kbs.amd_root)
             init_data_claims = check_init_data(req.get("init-data"), claims)
             if init_data_claims is not None:
                 sys.stderr.write("kbs.py: init-data matches PCR 8 (keys: %s)\n" % ", ".join(sorted(init_data_claims)))
@@ -527,7 +542,8 @@ def main():
     ap = argparse.ArgumentParser(description="TEST Key Broker Service (KBS protocol 0.4.0); test code only")
     ap.add_argument("--state", required=True, help="directory for ca.pem, the server key and the port file")
     ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--amd-root", required=True, help="PEM bundle: test ASK then test ARK")
+    ap.add_argument("--amd-root", help="PEM bundle: test ASK then test ARK (az-snp-vtpm)")
+    ap.add_argument("--intel-root", help="PEM: the test root pinned in place of Intel's SGX Root CA (az-tdx-vtpm)")
     ap.add_argument("--reference-values", required=True, help="RVPS sample message (cvm-measure reference-values)")
     ap.add_argument("--resources", required=True, help="directory of <repo>/<type>/<tag> files")
     ap.add_argument("--fault", choices=["down", "slow", "reset", "bad-json", "oversized", "wrong-nonce",
@@ -536,6 +552,8 @@ def main():
     ap.add_argument("--jwe-library", choices=["trustee", "jwcrypto"], default="trustee",
                     help="trustee: epk in the protected header (Trustee's layout); jwcrypto: the library's own")
     args = ap.parse_args()
+    if not args.amd_root and not args.intel_root:
+        ap.error("--amd-root or --intel-root is required")
     os.makedirs(args.state, exist_ok=True)
     kbs = KBS(args)
     # An existing CA is kept: an image embeds (and measures) it, so restarting

@@ -17,6 +17,15 @@
 #       `cvm-attest verify --amd-root`), thim-certification.json (an IMDS THIM body), ak.pem,
 #       runtime-claims.json, snp-report.bin, hcl-report.bin.
 #
+#   azure-vtpm-sim.sh provision --tee tdx --state DIR --out DIR [--user-data HEX] [--other-ak]
+#       The same for an Azure TDX CVM: the HCL report has type 4 and carries a synthetic TDREPORT
+#       (tests/tools/azure-hcl-report.py) whose REPORTDATA binds the runtime claims.  Instead of
+#       the AMD chain the --out DIR gets td-report.bin, td-mac.key (the stand-in for the CPU key
+#       that MACs the TD report), tdx-pck/ (a test PCK chain and quoting-enclave keys, ECDSA P-256:
+#       tests/tools/azure_tdx_qe.py), intel-root.pem (its root: what a verifier pins in place of
+#       Intel's SGX Root CA) and tdx-untrusted/ (a second, unrelated chain, for "untrusted root"
+#       tests).  The test IMDS (tests/boot/imds.py --tdx DIR/tdx-pck) answers /acc/tdquote.
+#
 #   azure-vtpm-sim.sh serve --state DIR --port N --pidfile FILE
 #       Starts swtpm on DIR as a daemon with raw TPM commands on 127.0.0.1:N (and its control
 #       channel on N+1), TPM already started (startup-clear).  Stop it with
@@ -35,8 +44,18 @@ die() {
 	exit 1
 }
 
+# swtpm needs two ports, N (commands) and N+1 (control): both must be free.
 free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 -c 'import socket
+while True:
+    s, t = socket.socket(), socket.socket()
+    s.bind(("127.0.0.1", 0))
+    try:
+        t.bind(("127.0.0.1", s.getsockname()[1] + 1))
+    except OSError:
+        continue
+    print(s.getsockname()[1])
+    break'
 }
 
 start_swtpm() { # state port pidfile
@@ -129,9 +148,10 @@ make_ak() {
 }
 
 cmd_provision() {
-	local state="" out="" user_data="" other_ak=false
+	local state="" out="" user_data="" other_ak=false tee=snp
 	while [ $# -gt 0 ]; do
 		case "$1" in
+		--tee) tee=$2; shift 2 ;;
 		--state) state=$2; shift 2 ;;
 		--out) out=$2; shift 2 ;;
 		--user-data) user_data=$2; shift 2 ;;
@@ -149,7 +169,16 @@ cmd_provision() {
 	local chip_id tcb=(4 0 24 219) measurement
 	chip_id=$(printf 'cvmkit azure-vtpm-sim chip' | openssl dgst -sha512 -r | cut -c1-128)
 	measurement=$(printf 'cvmkit azure-vtpm-sim paravisor' | openssl dgst -sha384 -r | cut -c1-96)
-	make_chain "$out" "$chip_id" "${tcb[@]}"
+	case $tee in
+	snp) make_chain "$out" "$chip_id" "${tcb[@]}" ;;
+	tdx)
+		/usr/bin/python3 "$here/azure_tdx_qe.py" chain --out "$out/tdx-pck" --label "cvmkit TEST"
+		/usr/bin/python3 "$here/azure_tdx_qe.py" chain --out "$out/tdx-untrusted" --label "cvmkit UNTRUSTED"
+		cp "$out/tdx-pck/root.pem" "$out/intel-root.pem"
+		head -c 32 /dev/urandom >"$out/td-mac.key"
+		;;
+	*) die "unable to provision: --tee must be snp or tdx" ;;
+	esac
 
 	local port pidfile="$out/.provision.pid"
 	port=$(free_port)
@@ -164,9 +193,14 @@ cmd_provision() {
 
 	local modulus
 	modulus=$(openssl rsa -pubin -in "$out/ak.pem" -noout -modulus | sed 's/^Modulus=//')
-	python3 "$here/azure-hcl-report.py" --ak-modulus "$modulus" --vcek-key "$out/vcek.key" --out "$out" \
-		--user-data "$user_data" --chip-id "$chip_id" --tcb "$(IFS=,; echo "${tcb[*]}")" \
-		--measurement "$measurement" --nv-size 2048
+	if [ "$tee" = tdx ]; then
+		python3 "$here/azure-hcl-report.py" --tee tdx --ak-modulus "$modulus" --mac-key "$out/td-mac.key" \
+			--out "$out" --user-data "$user_data" --measurement "$measurement" --nv-size 2048
+	else
+		python3 "$here/azure-hcl-report.py" --ak-modulus "$modulus" --vcek-key "$out/vcek.key" --out "$out" \
+			--user-data "$user_data" --chip-id "$chip_id" --tcb "$(IFS=,; echo "${tcb[*]}")" \
+			--measurement "$measurement" --nv-size 2048
+	fi
 	tpm2_nvdefine 0x01400001 -C o -s 2048 -a "ownerread|ownerwrite|authread|authwrite" >/dev/null
 	tpm2_nvwrite 0x01400001 -C o -i "$out/hcl-report.bin"
 

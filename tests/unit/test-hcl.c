@@ -110,6 +110,48 @@ static void tdx_slot(void **state)
 	free(buf);
 }
 
+/* The TDREPORT parser against the TD quote Azure made from that very report
+ * (same vector set): every field the quote body repeats must come out equal,
+ * the quote read at the raw offsets of azure-vtpm-evidence.md §4. */
+static void td_report_fields(void **state)
+{
+	struct cvm_hcl_report r;
+	struct cvm_td_report t;
+	size_t len, qlen;
+	uint8_t *buf = tu_vector_file("trustee/az-tdx-vtpm/hcl-report.bin", &len);
+	uint8_t *q = tu_vector_file("trustee/az-tdx-vtpm/td-quote.bin", &qlen);
+	const uint8_t *b = q + 48;
+
+	assert_true(qlen > 48 + 584);
+	assert_int_equal(cvm_hcl_report_parse(buf, len, &r), 0);
+	assert_int_equal(cvm_td_report_parse(r.hw_report, CVM_HCL_HW_REPORT_SIZE, &t), 0);
+	assert_int_equal(t.report_type[0], 0x81);
+	assert_memory_equal(t.tee_tcb_svn, b, 16);
+	assert_memory_equal(t.mr_seam, b + 16, 48);
+	assert_memory_equal(t.mrsigner_seam, b + 64, 48);
+	assert_memory_equal(t.seam_attributes, b + 112, 8);
+	assert_memory_equal(t.td_attributes, b + 120, 8);
+	assert_memory_equal(t.xfam, b + 128, 8);
+	assert_memory_equal(t.mr_td, q + 184, 48);
+	assert_memory_equal(t.mr_config_id, b + 184, 48);
+	assert_memory_equal(t.mr_owner, b + 232, 48);
+	assert_memory_equal(t.mr_owner_config, b + 280, 48);
+	for (int i = 0; i < 4; i++)
+		assert_memory_equal(t.rtmr[i], q + 376 + 48 * i, 48);
+	assert_memory_equal(t.report_data, q + 568, 64);
+	tu_assert_hex(t.report_data, 32, "9734504f161d104c74e3165c15f779b06a9bb40dfa71937817d7eee68e593839");
+
+	/* Short, or not a TDX report (the SNP slot of the other vector). */
+	assert_int_equal(cvm_td_report_parse(r.hw_report, CVM_TD_REPORT_SIZE - 1, &t), -EBADMSG);
+	assert_int_equal(cvm_td_report_parse(NULL, CVM_TD_REPORT_SIZE, &t), -EBADMSG);
+	free(buf);
+	buf = tu_vector_file("trustee/az-snp-vtpm/hcl-report.bin", &len);
+	assert_int_equal(cvm_hcl_report_parse(buf, len, &r), 0);
+	assert_int_equal(cvm_td_report_parse(r.hw_report, CVM_HCL_HW_REPORT_SIZE, &t), -EBADMSG);
+	free(buf);
+	free(q);
+}
+
 static void standalone_var_data(void **state)
 {
 	struct cvm_runtime_claims rc;
@@ -171,6 +213,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(vectors),
 		cmocka_unit_test(tdx_slot),
+		cmocka_unit_test(td_report_fields),
 		cmocka_unit_test(standalone_var_data),
 		cmocka_unit_test(malformed),
 	};
