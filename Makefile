@@ -29,7 +29,7 @@ CPPFLAGS_COMMON := -Iinclude -D_GNU_SOURCE
 HOST_CFLAGS   := $(CFLAGS_COMMON) -g -MMD -MP
 HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
 HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
-HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -llz4 -lcjson -lcbor -lz -pthread
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -lz -pthread
 
 MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
 MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
@@ -65,11 +65,13 @@ CLI_image   := image common
 CLI_measure := measure image common
 CLI_attest  := verify attest net common
 CLI_ovmf    := ovmf
-# Third-party libraries per CLI: measure never links TLS.
-CLILIBS_image   := -lmbedcrypto -llz4
-CLILIBS_measure := -lmbedcrypto -llz4 -lcjson -lcbor -lz -pthread
-CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
-CLILIBS_ovmf    := -lmbedcrypto -lcjson
+# Third-party libraries per CLI: measure never links TLS.  -lcrypto is
+# OpenSSL's libcrypto (common/hash.c's host backend: hardware SHA), not its
+# TLS library libssl; ovmf gets it too so that it may use common/.
+CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -pthread
+CLILIBS_measure := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -lz -pthread
+CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lcjson -pthread
+CLILIBS_ovmf    := -lmbedcrypto -lcrypto -lcjson -pthread
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))
 
 # A CLI is its main.c plus MODULE/cli/*.c (verbs split out of main.c), never in the library.
@@ -129,6 +131,7 @@ test_libs   = $(foreach l,$(or $(MODLIBS_$(call test_module,$(1))),measure verif
 TEST_EXTRA_init := $(B)/host/init/config.o $(B)/host/init/modules.o $(B)/host/init/identity.o
 MODLIBS_init    := common
 test_libs_init   = $(B)/host/libcvm-common.a
+TEST_EXTRA_init-azure := $(B)/host/init/azure.o $(B)/host/init/config.o
 TEST_EXTRA_init-stop := $(B)/host/init/stop.o $(B)/host/init/config.o
 test_libs_init-stop   = $(B)/host/libcvm-common.a
 
@@ -176,7 +179,8 @@ host: $(CLIS)
 guest: $(GUEST)
 tests: $(UNIT_BINS) $(FUZZ_REPLAY) $(if $(wildcard init/*.c),$(B)/guest/init.syms)
 
-check: tests
+# The CLIs the unit tests call are built too (test-eventlog runs cvm-measure).
+check: tests host
 	@tests/unit/run-all $(UNIT_BINS) -- $(FUZZ_REPLAY)
 
 fuzz: $(FUZZ_BINS)

@@ -13,6 +13,11 @@
 
 #define QUOTE_ATTEMPTS 3
 #define PCR_ALL 0xFFFFFFu
+/* Re-reads of the HCL report start this far apart and back off to the cap:
+ * a regenerated report is usually there at once, and a slow paravisor is not
+ * worth hammering. */
+#define POLL_FIRST_MS 10u
+#define POLL_MAX_MS 200u
 
 int cvm_azure_write_user_data(struct cvm_tpm2 *t, const uint8_t *data, size_t len)
 {
@@ -75,6 +80,55 @@ static void sleep_ms(unsigned ms)
 
 	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 		;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Reads and parses the HCL report into C (buffer), *h and *rc.  With a wait,
+ * re-reads it until the runtime claims' user-data starts with the report data: the
+ * paravisor regenerates the report asynchronously after the user-data write,
+ * and a report read too early carries the previous nonce.  A report that
+ * does not parse may be one caught mid-update, so it is retried too; at the
+ * deadline its error is returned, or -ETIMEDOUT for a stale one. */
+static int read_report(struct cvm_tpm2 *t, const struct cvm_azure_collect_opts *o, struct cvm_azure_collected *c,
+		       struct cvm_hcl_report *h, struct cvm_runtime_claims *rc)
+{
+	uint64_t deadline = now_ms() + o->user_data_wait_ms;
+	unsigned delay = POLL_FIRST_MS;
+	int r;
+
+	for (;;) {
+		uint64_t now;
+
+		free(c->hcl_report);
+		c->hcl_report = NULL;
+		r = cvm_azure_read_hcl_report(t, &c->hcl_report, &c->hcl_report_len);
+		if (r == 0)
+			r = cvm_hcl_report_parse(c->hcl_report, c->hcl_report_len, h);
+		if (r == 0) {
+			r = cvm_runtime_claims_parse(h->var_data, h->var_data_size, rc);
+			if (r == -ENOKEY)
+				r = -EBADMSG;
+		}
+		/* TPM errors are not a report caught mid-update. */
+		if ((r < 0 && r != -EBADMSG) || o->user_data_wait_ms == 0)
+			return r;
+		/* The paravisor pads user-data to 64 bytes; Trustee checks the prefix. */
+		if (r == 0 && rc->has_user_data && rc->user_data_len >= o->report_data_len &&
+		    memcmp(rc->user_data, o->report_data, o->report_data_len) == 0)
+			return 0;
+		now = now_ms();
+		if (now >= deadline)
+			return r < 0 ? r : -ETIMEDOUT;
+		sleep_ms((unsigned)(deadline - now < delay ? deadline - now : delay));
+		delay = delay * 2 < POLL_MAX_MS ? delay * 2 : POLL_MAX_MS;
+	}
 }
 
 /* A TPM public exponent of 0 means 65537; a JWK spells it out. */
@@ -166,13 +220,8 @@ int cvm_azure_collect(struct cvm_tpm2 *t, const struct cvm_azure_collect_opts *o
 		r = cvm_azure_write_user_data(t, o->report_data, o->report_data_len);
 		if (r < 0)
 			goto out;
-		/* The paravisor regenerates the report asynchronously. */
-		sleep_ms(o->settle_ms);
 	}
-	r = cvm_azure_read_hcl_report(t, &c.hcl_report, &c.hcl_report_len);
-	if (r < 0)
-		goto out;
-	r = cvm_hcl_report_parse(c.hcl_report, c.hcl_report_len, &h);
+	r = read_report(t, o, &c, &h, &rc);
 	if (r < 0)
 		goto out;
 	if (h.report_type == CVM_HCL_REPORT_SNP)
@@ -183,11 +232,6 @@ int cvm_azure_collect(struct cvm_tpm2 *t, const struct cvm_azure_collect_opts *o
 		r = -EOPNOTSUPP;
 		goto out;
 	}
-	r = cvm_runtime_claims_parse(h.var_data, h.var_data_size, &rc);
-	if (r == -ENOKEY)
-		r = -EBADMSG;
-	if (r < 0)
-		goto out;
 	r = cvm_tpm2_read_public(t, ak, &pub);
 	if (r < 0)
 		goto out;

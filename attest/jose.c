@@ -50,16 +50,6 @@ int cvm_b64url_decode(const char *s, size_t slen, uint8_t *out, size_t cap)
 	return cvm_b64_decode(s, slen, out, cap);
 }
 
-bool cvm_ct_equal(const void *a, const void *b, size_t len)
-{
-	const volatile uint8_t *x = a, *y = b;
-	uint8_t d = 0;
-
-	for (size_t i = 0; i < len; i++)
-		d |= x[i] ^ y[i];
-	return d == 0;
-}
-
 void cvm_jose_free_secret(void *p, size_t len)
 {
 	if (!p)

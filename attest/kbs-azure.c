@@ -14,7 +14,7 @@ int cvm_kbs_azure_evidence(void *vctx, enum cvm_tee tee, const uint8_t *report_d
 	 * report's var data) and quoting with it as qualifying data are both
 	 * done by cvm_azure_collect: the two places Trustee checks. */
 	struct cvm_azure_collect_opts o = { .report_data = report_data, .report_data_len = report_data_len,
-					    .settle_ms = ctx->settle_ms };
+					    .user_data_wait_ms = ctx->user_data_wait_ms };
 	struct cvm_azure_collected col = { 0 };
 	int r;
 

@@ -51,8 +51,9 @@ static void usage(FILE *f)
 		   "certificate: for tests and private roots only.\n"
 		   "\n"
 		   "collect: gathers az-snp-vtpm / az-tdx-vtpm evidence from an Azure vTPM the way\n"
-		   "the guest tooling does (nonce to NV 0x01400002, wait --settle-ms (3000), read the\n"
-		   "HCL report, quote PCRs 0-23 with the AK 0x81000003, read the PCRs) and prints the\n"
+		   "the guest tooling does (nonce to NV 0x01400002, read the HCL report again until it\n"
+		   "carries the nonce, for at most --settle-ms (3000; 0 reads it once, as it is), quote\n"
+		   "PCRs 0-23 with the AK 0x81000003, read the PCRs) and prints the\n"
 		   "evidence JSON (or writes it to --out).  SPEC: /dev/tpmrm0 (default) or\n"
 		   "tcp:HOST:PORT (swtpm's TCP command port).  --vcek: the VCEK from IMDS (DER, PEM\n"
 		   "or the THIM JSON body); --td-quote: the TD quote from IMDS (raw bytes).\n"
@@ -384,7 +385,7 @@ static int cmd_collect(int argc, char **argv)
 		{ 0 },
 	};
 	const char *spec = "/dev/tpmrm0", *vcek_path = NULL, *tdq_path = NULL, *out_path = NULL, *tdr_path = NULL;
-	struct cvm_azure_collect_opts co = { .settle_ms = 3000 };
+	struct cvm_azure_collect_opts co = { .user_data_wait_ms = 3000 };
 	struct cvm_azure_collected col = { 0 };
 	struct cvm_tpm2 *t = NULL;
 	uint8_t report_data[64], *extra = NULL;
@@ -420,7 +421,7 @@ static int cmd_collect(int argc, char **argv)
 				fprintf(stderr, PROG ": fatal: unable to parse --settle-ms: 0 to 60000\n");
 				return 2;
 			}
-			co.settle_ms = (unsigned)v;
+			co.user_data_wait_ms = (unsigned)v;
 			break;
 		case 'k':
 			errno = 0;
@@ -605,7 +606,7 @@ static int cmd_kbs_get(int argc, char **argv)
 	const char *url = NULL, *ca_path = NULL, *spec = NULL, *vcek_path = NULL, *out_dir = NULL, *sealed[16];
 	size_t n_sealed = 0, ca_len = 0;
 	struct cvm_kbs_config cfg = { .tee = CVM_TEE_AZ_SNP_VTPM };
-	struct kbs_timed_evidence te = { .az = { .version = 2, .settle_ms = 3000 } };
+	struct kbs_timed_evidence te = { .az = { .version = 2, .user_data_wait_ms = 3000 } };
 	struct cvm_tls_options tls = { 0 };
 	struct cvm_http_client cl = CVM_HTTP_CLIENT_DEFAULTS;
 	struct cvm_url pu;
@@ -658,7 +659,7 @@ static int cmd_kbs_get(int argc, char **argv)
 				return 2;
 			}
 			if (c == 's')
-				te.az.settle_ms = (unsigned)v;
+				te.az.user_data_wait_ms = (unsigned)v;
 			else if (c == 'a')
 				cl.max_attempts = (unsigned)v;
 			else

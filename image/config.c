@@ -58,12 +58,30 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "kbs", "sealed", true, false, NULL,
 	  "NAME sealed.HEADER.PAYLOAD.SIGNATURE file|env|file,env: a CoCo sealed secret (vault type, ES256 key named by a "
 	  "kbs:// kid) unsealed through the KBS, delivered like secret (repeat)" },
+	{ "secureboot", "key", false, true, NULL,
+	  "PEM private key that signs the UKI (Authenticode) for UEFI Secure Boot; needs cert" },
+	{ "secureboot", "cert", false, true, NULL, "PEM X.509 certificate of key, carried in the signature" },
+	{ "secureboot", "key_pass_file", false, true, NULL,
+	  "file whose first line is the passphrase of an encrypted key (else $CVMKIT_SECUREBOOT_KEY_PASS)" },
+	{ "secureboot", "db", true, true, NULL,
+	  "PEM certificate the firmware's db is to trust (repeat; default: cert), written to azure-uefi-settings.json" },
+	{ "secureboot", "azure_template", false, false, "MicrosoftUefiCertificateAuthorityTemplate",
+	  "Azure signatureTemplateNames entry kept beside db: MicrosoftUefiCertificateAuthorityTemplate, "
+	  "MicrosoftWindowsTemplate or NoSignatureTemplate" },
+	{ "azure", "report_ready", false, false, "auto",
+	  "auto, yes or no: report Ready to Azure's WireServer once the network is up, so a VM from a generalized image "
+	  "is marked provisioned (auto: only when DMI says Azure); needs [network]" },
+	{ "azure", "ready_timeout", false, false, "30",
+	  "seconds the Ready report may take, retries included (1-600); after it the boot goes on without it" },
 	{ "initdata", "require", false, false, "no",
 	  "yes: boot only with an initdata document in IMDS userData (fail closed without one)" },
 	{ "initdata", "source", false, false, "auto",
 	  "auto (read IMDS userData when [kbs] is set or initdata is required), imds, or none; a document read is "
 	  "extended into PCR 8 and exposed read-only in /run/initdata" },
 	{ "image", "esp_size_mib", false, false, "0", "EFI system partition size in MiB (0 = smallest that fits)" },
+	{ "image", "min_disk_mib", false, false, "20",
+	  "smallest virtual size of the disk in MiB, 0-4096 (Azure's managed-disk upload needs 20; 0 = no minimum); "
+	  "the room after the ESP is a hole, not written zeros" },
 	{ "image", "os_name", false, false, "cvmkit", "NAME and ID in the UKI's .osrel" },
 	{ NULL, NULL, false, false, NULL, NULL },
 };

@@ -3,6 +3,7 @@
  *   cvm-image build  [--config FILE] [--SECTION-KEY VALUE ...] --init FILE --stub FILE
  *                    --linux FILE --uname RELEASE [--modules DIR] [--out DIR] [--json]
  *   cvm-image config [--config FILE] [--SECTION-KEY VALUE ...] [--get SECTION.KEY]
+ *   cvm-image sign   [--config FILE] [--secureboot-KEY VALUE ...] --in PE --out FILE
  *
  * Exit codes: 0 success, 1 build failure, 2 usage or configuration error.
  */
@@ -31,9 +32,12 @@
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
 #include "cvmkit/lz4legacy.h"
+#include "cvmkit/sbimage.h"
+#include "cvmkit/sign.h"
 #include "cvmkit/uki.h"
 #include "cvmkit/ukibuild.h"
 #include "cvmkit/vhd.h"
+#include "cvmkit/writeout.h"
 
 #define PROG "cvm-image"
 #define MIB (1024u * 1024u)
@@ -80,9 +84,10 @@ static void usage(FILE *f)
 		"usage: %s build  [--config FILE] [OPTIONS] --init FILE --stub FILE --linux FILE --uname RELEASE\n"
 		"                        [--modules DIR] [--out DIR] [--json]\n"
 		"       %s config [--config FILE] [OPTIONS] [--get SECTION.KEY | --check]\n"
+		"       %s sign   [--config FILE] [OPTIONS] --in PE --out FILE   (Authenticode, [secureboot] key and cert)\n"
 		"\n"
 		"Configuration options (each is also a key of the config file; the command line wins):\n",
-		PROG, PROG);
+		PROG, PROG, PROG);
 	for (const struct cvm_conf_key *k = cvm_conf_schema; k->section; k++) {
 		char opt[80];
 		/* The option spells the key's underscores as dashes, as parse_args() registers it. */
@@ -121,6 +126,22 @@ static int mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
+/* The staging tree is read back into the cpio and removed in the same run:
+ * no temporary-and-rename, no fsync (they cost one disk flush per module). */
+static int write_staged(const char *path, const uint8_t *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), r;
+
+	if (fd < 0)
+		return -errno;
+	r = cvm_write_all(fd, data, len);
+	if (r == 0 && fchmod(fd, mode) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	return r;
+}
+
 static int put_file(const char *root, const char *rel, const uint8_t *data, size_t len, mode_t mode)
 {
 	char path[PATH_MAX], dir[PATH_MAX];
@@ -135,7 +156,7 @@ static int put_file(const char *root, const char *rel, const uint8_t *data, size
 	r = mkdirs(dir, 0755);
 	if (r < 0)
 		return r;
-	return cvm_write_file_atomic(path, data, len, mode);
+	return write_staged(path, data, len, mode);
 }
 
 static int copy_file(const char *src, const char *root, const char *rel, mode_t mode)
@@ -546,6 +567,31 @@ static int render_initdata(const struct cvm_conf *c, struct text *t)
 }
 
 /* The init's own configuration: the [workload], [init], [network], [kbs] and [initdata] keys it acts on. */
+
+/* [azure]: rendered only with the network (the report needs it), so images
+ * without [network] keep their init.conf unchanged; checked either way. */
+static int render_azure(const struct cvm_conf *c, struct text *t)
+{
+	const char *ready = cvm_conf_get(c, "azure.report_ready"), *timeout = cvm_conf_get(c, "azure.ready_timeout");
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(timeout, &end, 10);
+	if (strcmp(ready, "auto") && strcmp(ready, "yes") && strcmp(ready, "no"))
+		return kbs_bad("[azure] report_ready is auto, yes or no");
+	if (errno || *end || end == timeout || v < 1 || v > 600)
+		return kbs_bad("[azure] ready_timeout is 1-600 seconds");
+	if (!strcmp(cvm_conf_get(c, "network.mode"), "none")) {
+		if (!strcmp(ready, "yes"))
+			return kbs_bad("[azure] report_ready = yes needs the network: set [network] mode = dhcp or static");
+		return 0;
+	}
+	tprintf(t, "[azure]\nreport_ready = %s\nready_timeout = %s\n", ready, timeout);
+	return t->err;
+}
+
+/* The init's own configuration: the [workload], [init], [network], [kbs], [azure] and [initdata] keys it acts on. */
 static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struct text *t)
 {
 	const char *vals[64];
@@ -581,6 +627,8 @@ static int render_init_conf(const struct cvm_conf *c, const char *wl_path, struc
 	r = render_network(c, t);
 	if (r == 0)
 		r = render_kbs(c, t);
+	if (r == 0)
+		r = render_azure(c, t);
 	return r < 0 ? r : render_initdata(c, t);
 }
 
@@ -597,6 +645,8 @@ static const char *const STOP_APPLETS[] = { "/sbin/poweroff", "/sbin/reboot", "/
 /* Everything the configuration alone decides, checked before any input is
  * read: `config --check` and `build` stop on the same errors.  On success
  * *ret_conf holds the rendered init.conf (free its p). */
+static int secureboot_check(const struct cvm_conf *c);
+
 static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], const char **ret_wl_path,
 			struct text *ret_conf)
 {
@@ -634,6 +684,22 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 		if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || n > 3600)
 			return fail(2, "use [init] stop_timeout '%s': 0-3600 seconds", v);
 	}
+	{
+		/* Azure refuses a managed-disk upload under 20 MiB (+ footer);
+		 * the cap keeps the disk, built in memory, reasonable: Azure
+		 * grows a managed disk after upload. */
+		const char *v = cvm_conf_get(c, "image.min_disk_mib");
+		char *end;
+		unsigned long n;
+
+		errno = 0;
+		n = strtoul(v, &end, 10);
+		if (errno || end == v || *end || !isdigit((unsigned char)v[0]) || n > 4096)
+			return fail(2, "use [image] min_disk_mib '%s': a whole number of MiB from 0 to 4096", v);
+	}
+	r = secureboot_check(c);
+	if (r > 1)
+		return r;
 	r = render_init_conf(c, wl_path, &t);
 	if (r < 0) {
 		free(t.p);
@@ -651,11 +717,11 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 /* ------------------------------------------------------------------ options */
 
 enum { OPT_CONFIG = 1000, OPT_SET, OPT_INIT, OPT_STUB, OPT_LINUX, OPT_UNAME, OPT_MODULES, OPT_OUT, OPT_JSON,
-       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_SCHEMA };
+       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_IN, OPT_SCHEMA };
 
 struct args {
-	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get;
-	bool json, check;
+	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get, *in;
+	bool json, check, out_set;
 };
 
 /* Options: fixed ones plus one per schema key ("--section-key"). */
@@ -675,6 +741,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		{ "json", no_argument, NULL, OPT_JSON },             { "get", required_argument, NULL, OPT_GET },
 		{ "help", no_argument, NULL, OPT_HELP },             { "workload", required_argument, NULL, OPT_WORKLOAD },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE }, { "check", no_argument, NULL, OPT_CHECK },
+		{ "in", required_argument, NULL, OPT_IN },
 	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		opts[n_opts++] = fixed[i];
@@ -700,7 +767,8 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		case OPT_LINUX: a->linux_ = optarg; continue;
 		case OPT_UNAME: a->uname = optarg; continue;
 		case OPT_MODULES: a->modules = optarg; continue;
-		case OPT_OUT: a->out = optarg; continue;
+		case OPT_OUT: a->out = optarg; a->out_set = true; continue;
+		case OPT_IN: a->in = optarg; continue;
 		case OPT_JSON: a->json = true; continue;
 		case OPT_GET: a->get = optarg; continue;
 		case OPT_CHECK: a->check = true; continue;
@@ -782,33 +850,6 @@ struct artifact {
 	char sha256[65];
 };
 
-/* Writes an artifact atomically; its digest was computed by the caller, who
- * already had to hash the bytes (the UKI for the identifiers, the disk once
- * for both the raw disk and the VHD). */
-static int write_artifact(const char *out, struct artifact *a)
-{
-	char path[PATH_MAX];
-	uint8_t *joined = NULL;
-	const uint8_t *data = a->data;
-	size_t len = a->len;
-	int r;
-
-	if (a->tail_len) {
-		joined = malloc(a->len + a->tail_len);
-		if (!joined)
-			return -ENOMEM;
-		memcpy(joined, a->data, a->len);
-		memcpy(joined + a->len, a->tail, a->tail_len);
-		data = joined;
-		len += a->tail_len;
-	}
-	cvm_hex_encode(a->digest, 32, a->sha256);
-	snprintf(path, sizeof(path), "%s/%s", out, a->name);
-	r = cvm_write_file_atomic(path, data, len, 0644);
-	free(joined);
-	return r;
-}
-
 /* SHA-256 of the raw disk and of the VHD (the same bytes plus the footer),
  * hashing the disk once. */
 static int hash_disk_and_vhd(const uint8_t *disk, size_t len, const uint8_t *footer, size_t footer_len,
@@ -831,6 +872,134 @@ static int hash_disk_and_vhd(const uint8_t *disk, size_t len, const uint8_t *foo
 	cvm_hash_free(&h);
 	cvm_hash_free(&v);
 	return r;
+}
+
+/* ------------------------------------------------------------------ Secure Boot */
+
+/* [secureboot] is consistent; checked before anything is built.  Returns 0,
+ * 1 (signing wanted) or an exit code > 1 after printing why. */
+static int secureboot_check(const struct cvm_conf *c)
+{
+	const char *key = cvm_conf_get(c, "secureboot.key"), *cert = cvm_conf_get(c, "secureboot.cert"), *db[1];
+
+	if (!cvm_sb_azure_template_ok(cvm_conf_get(c, "secureboot.azure_template")))
+		return fail(2, "use [secureboot] azure_template '%s': expected MicrosoftUefiCertificateAuthorityTemplate, "
+			       "MicrosoftWindowsTemplate or NoSignatureTemplate", cvm_conf_get(c, "secureboot.azure_template"));
+	if (!key != !cert)
+		return fail(2, "sign: [secureboot] key and cert go together");
+	if (!key && (cvm_conf_get(c, "secureboot.key_pass_file") || cvm_conf_get_all(c, "secureboot.db", db, 1)))
+		return fail(2, "use [secureboot] key_pass_file or db: they need [secureboot] key and cert");
+	return key ? 1 : 0;
+}
+
+static int secureboot_signer(const struct cvm_conf *c, struct cvm_signer **ret)
+{
+	const char *what = "key";
+	int r = cvm_sb_load_signer(cvm_conf_get(c, "secureboot.key"), cvm_conf_get(c, "secureboot.cert"),
+				   cvm_conf_get(c, "secureboot.key_pass_file"), ret, &what);
+
+	if (r == -EACCES)
+		return fail(2, "decrypt [secureboot] key %s: passphrase missing or wrong (key_pass_file or $%s)",
+			    cvm_conf_get(c, "secureboot.key"), CVM_SB_PASS_ENV);
+	if (r == -EKEYREJECTED)
+		return fail(2, "sign: [secureboot] key does not belong to [secureboot] cert");
+	if (r < 0)
+		return fail(2, "load [secureboot] %s %s: %s", what, cvm_conf_get(c, strcmp(what, "key") ? (strcmp(what, "cert") ?
+			    "secureboot.key_pass_file" : "secureboot.cert") : "secureboot.key"),
+			    r == -EBADMSG ? "not a PEM key or certificate mbedtls can read" : strerror(-r));
+	return 0;
+}
+
+/* The Azure uefiSettings fragment for [secureboot] db (default: the signing cert). */
+static int secureboot_azure(const struct cvm_conf *c, struct cvm_signer *s, const char *out)
+{
+	const char *dbs[16], *tmpl = cvm_conf_get(c, "secureboot.azure_template");
+	size_t n = cvm_conf_get_all(c, "secureboot.db", dbs, 16), lens[16] = { 0 };
+	uint8_t *ders[16] = { 0 };
+	char path[PATH_MAX], *json = NULL;
+	int r = 0, code = 0;
+
+	if (n > 16)
+		return fail(2, "use [secureboot] db: at most 16 certificates");
+	for (size_t i = 0; i < n && r == 0; i++) {
+		uint8_t *pem;
+		size_t pl;
+
+		r = cvm_read_file(dbs[i], CVM_SIGN_MAX_PEM, &pem, &pl);
+		if (r == 0) {
+			r = cvm_cert_der(pem, pl, &ders[i], &lens[i]);
+			free(pem);
+		}
+		if (r < 0)
+			code = fail(2, "load [secureboot] db %s: %s", dbs[i],
+				    r == -EBADMSG ? "not a PEM or DER certificate" : strerror(-r));
+	}
+	if (!code && n == 0) {
+		const uint8_t *d = cvm_signer_cert(s, &lens[0]);
+		ders[0] = malloc(lens[0]);
+		if (ders[0])
+			memcpy(ders[0], d, lens[0]);
+		n = 1;
+	}
+	if (!code) {
+		r = cvm_sb_azure_uefi_settings(tmpl, (const uint8_t *const *)ders, lens, n, &json);
+		if (r == 0) {
+			snprintf(path, sizeof(path), "%s/azure-uefi-settings.json", out);
+			r = cvm_write_file_atomic(path, json, strlen(json), 0644);
+		}
+		if (r < 0)
+			code = fail(1, "write %s/azure-uefi-settings.json: %s", out, strerror(-r));
+	}
+	for (size_t i = 0; i < n && i < 16; i++)
+		free(ders[i]);
+	free(json);
+	return code;
+}
+
+/* Signs *uki in place (the buffer is replaced). */
+static int secureboot_sign(struct cvm_signer *s, uint8_t **uki, size_t *len)
+{
+	uint8_t *signed_uki = NULL;
+	size_t slen = 0;
+	int r = cvm_sign_pe(s, *uki, *len, &signed_uki, &slen);
+
+	if (r < 0)
+		return fail(1, "sign the UKI: %s", r == -EEXIST ? "it is already signed" : strerror(-r));
+	free(*uki);
+	*uki = signed_uki;
+	*len = slen;
+	return 0;
+}
+
+static int cmd_sign(struct args *a, struct cvm_conf *c)
+{
+	struct cvm_signer *s = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int code = secureboot_check(c), r;
+
+	if (code > 1)
+		return code;
+	if (code == 0)
+		return fail(2, "sign: set [secureboot] key and cert (--secureboot-key, --secureboot-cert)");
+	if (!a->in || !a->out_set)
+		return fail(2, "sign: --in PE and --out FILE are required");
+	code = secureboot_signer(c, &s);
+	if (code)
+		return code;
+	r = cvm_read_file(a->in, IMG_MAX_INPUT, &buf, &len);
+	if (r < 0)
+		code = fail(1, "read %s: %s", a->in, strerror(-r));
+	if (!code)
+		code = secureboot_sign(s, &buf, &len);
+	if (!code) {
+		r = cvm_write_file_atomic(a->out, buf, len, 0644);
+		if (r < 0)
+			code = fail(1, "write %s: %s", a->out, strerror(-r));
+	}
+	free(buf);
+	cvm_signer_free(s);
+	return code;
 }
 
 static int stage_stop_applets(const char *stage)
@@ -858,8 +1027,10 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		*esp = NULL, *disk = NULL, seed[32], guid[16];
 	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len;
 	uint8_t footer[CVM_VHD_FOOTER_SIZE];
+	unsigned long min_disk_mib;
 	long long epoch = 0;
-	int r, code = 1;
+	struct cvm_signer *signer = NULL;
+	int r, code = 1, sign;
 
 	/* A kernel named in the configuration wins over the pinned one. */
 	if (cvm_conf_get(c, "kernel.image"))
@@ -877,12 +1048,21 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	if ((code = check_config(c, wl_default, &wl_path, &initconf)) != 0)
 		return code;
 	code = 1;
+	/* Validated by check_config(). */
+	min_disk_mib = strtoul(cvm_conf_get(c, "image.min_disk_mib"), NULL, 10);
 
 	r = mkdirs(a->out, 0755);
 	if (r < 0) {
 		code = fail(1, "create %s: %s", a->out, strerror(-r));
 		goto out;
 	}
+	/* A wrong passphrase fails now, not after the initramfs. */
+	sign = secureboot_check(c);
+	if (sign > 1 || (sign && (code = secureboot_signer(c, &signer)) != 0)) {
+		code = sign > 1 ? sign : code;
+		goto out;
+	}
+	code = 1;
 
 	/* 1. Stage the initramfs tree. */
 	snprintf(stage, sizeof(stage), "%s/.stage.XXXXXX", a->out);
@@ -1018,6 +1198,11 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		fail(1, "assemble the UKI: %s", strerror(-r));
 		goto out;
 	}
+	if (signer) {
+		if (secureboot_sign(signer, &uki, &uki_len) || secureboot_azure(c, signer, a->out))
+			goto out;
+		progress("uki.efi signed (Authenticode, [secureboot] cert); wrote azure-uefi-settings.json");
+	}
 	progress("uki.efi: %zu bytes", uki_len);
 
 	/* 4. ESP, GPT disk, VHD.  Every identifier derives from the UKI's hash, so
@@ -1049,8 +1234,13 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		}
 	}
 	/* 1 MiB before the ESP for the protective MBR and primary GPT (and
-	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB. */
+	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB.
+	 * Up to [image] min_disk_mib, the room before the backup GPT stays
+	 * zeros (calloc's untouched pages, holes in the files); the GPT, and so
+	 * PCR 5, describes the disk at its final size. */
 	disk_len = esp_len + 2 * MIB;
+	if (disk_len < (size_t)min_disk_mib * MIB)
+		disk_len = (size_t)min_disk_mib * MIB;
 	disk = calloc(1, disk_len);
 	if (!disk) {
 		fail(1, "allocate the disk: %s", strerror(ENOMEM));
@@ -1085,17 +1275,25 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 			{ "disk.raw", disk, disk_len, NULL, 0, d_disk, "" },
 			{ "disk.vhd", disk, disk_len, footer, sizeof(footer), d_vhd, "" },
 		};
+		char paths[3][PATH_MAX];
+		struct cvm_file_out outs[3];
+
 		r = hash_disk_and_vhd(disk, disk_len, footer, sizeof(footer), d_disk, d_vhd);
 		if (r < 0) {
 			fail(1, "hash the disk: %s", strerror(-r));
 			goto out;
 		}
-		for (size_t i = 0; i < sizeof(arts) / sizeof(arts[0]); i++) {
-			r = write_artifact(a->out, &arts[i]);
-			if (r < 0) {
-				fail(1, "write %s/%s: %s", a->out, arts[i].name, strerror(-r));
-				goto out;
-			}
+		/* All three or none; the disk's zero blocks are holes and the VHD
+		 * shares the raw disk's blocks where the file system can. */
+		for (size_t i = 0; i < 3; i++) {
+			cvm_hex_encode(arts[i].digest, 32, arts[i].sha256);
+			snprintf(paths[i], sizeof(paths[i]), "%s/%s", a->out, arts[i].name);
+			outs[i] = (struct cvm_file_out){ paths[i], arts[i].data, arts[i].len, arts[i].tail, arts[i].tail_len };
+		}
+		r = cvm_write_files_atomic(outs, 3, 0644);
+		if (r < 0) {
+			fail(1, "write the artifacts to %s: %s", a->out, strerror(-r));
+			goto out;
 		}
 		progress("wrote %s", a->out);
 		if (a->json) {
@@ -1125,6 +1323,7 @@ out:
 	free(uki);
 	free(esp);
 	free(disk);
+	cvm_signer_free(signer);
 	return code;
 }
 
@@ -1196,6 +1395,8 @@ int main(int argc, char **argv)
 		code = cmd_build(&a, &conf);
 	else if (!strcmp(verb, "config"))
 		code = cmd_config(&a, &conf);
+	else if (!strcmp(verb, "sign"))
+		code = cmd_sign(&a, &conf);
 	else
 		code = fail(2, "run '%s': unknown verb (try --help)", verb);
 	cvm_conf_free(&conf);

@@ -324,6 +324,25 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 		return parse_network(c, key, value);
 	} else if (!strcmp(section, "kbs")) {
 		return parse_kbs(&c->kbs, key, value);
+	} else if (!strcmp(section, "azure")) {
+		if (!strcmp(key, "report_ready")) {
+			if (!strcmp(value, "auto"))
+				c->azure_ready = INIT_AZURE_READY_AUTO;
+			else if (!strcmp(value, "yes"))
+				c->azure_ready = INIT_AZURE_READY_YES;
+			else if (!strcmp(value, "no"))
+				c->azure_ready = INIT_AZURE_READY_NO;
+			else
+				return -EINVAL;
+			return 0;
+		}
+		if (!strcmp(key, "ready_timeout")) {
+			r = parse_id(value, &id);
+			if (r < 0 || id < 1 || id > INIT_MAX_READY_TIMEOUT)
+				return -EINVAL;
+			c->azure_ready_timeout = id;
+			return 0;
+		}
 	} else if (!strcmp(section, "initdata")) {
 		if (!strcmp(key, "require"))
 			return parse_bool(value, &c->initdata_require);
@@ -361,7 +380,7 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 		}
 	}
 	/* Sections the init does not act on are the builder's; init.conf
-	 * carries only [workload], [init], [network], [kbs] and [initdata], so anything else
+	 * carries only [workload], [init], [network], [kbs], [azure] and [initdata], so anything else
 	 * is a mistake. */
 	(void)line;
 	return -EINVAL;
@@ -391,7 +410,7 @@ void init_config_free(struct init_config *c)
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line)
 {
 	struct init_config c = { .on_exit = INIT_POWEROFF, .report_pcrs = true, .net_timeout = 30,
-				 .stop_timeout = 10,
+				 .stop_timeout = 10, .azure_ready_timeout = 30,
 				 .kbs = { .evidence_version = 2, .timeout = 30 } };
 	int r;
 

@@ -511,6 +511,18 @@ int main(int argc, char **argv)
 	if (cfg.net_mode != INIT_NET_NONE) {
 		phase("network");
 		bring_up_network(&cfg);
+		/* Ready goes before attestation: the WireServer's answers are
+		 * parsed while no secret is in memory yet, and a boot that then
+		 * fails attestation shows Azure a provisioned VM that powered off
+		 * (with the reason on the serial log) instead of a 40-minute
+		 * provisioning timeout and reboots.  Never fatal (init/azure.c). */
+		if (cfg.azure_ready != INIT_AZURE_READY_NO) {
+			char line[768];
+
+			phase("azure-ready");
+			(void)init_azure_ready(&cfg, INIT_DMI_DIR, line, sizeof(line));
+			say("%s", line);
+		}
 	}
 
 	if (init_initdata_wanted(&cfg))

@@ -28,13 +28,19 @@ enum init_net_mode { INIT_NET_NONE, INIT_NET_DHCP, INIT_NET_STATIC };
 #define INIT_SECRET_NAME_MAX 64
 #define INIT_SECRET_FILE 1u
 #define INIT_SECRET_ENV 2u
+#ifndef INIT_SECRETS_DIR /* the unit test points it at a scratch folder */
 #define INIT_SECRETS_DIR "/run/secrets"
+#endif
 
 enum init_tee { INIT_TEE_AUTO, INIT_TEE_SNP, INIT_TEE_TDX };
 /* [initdata] source: auto reads IMDS userData when [kbs] is configured or
  * initdata is required. */
 enum init_initdata_source { INIT_INITDATA_AUTO, INIT_INITDATA_IMDS, INIT_INITDATA_NONE };
 #define INIT_INITDATA_DIR "/run/initdata"
+
+/* [azure]: the Ready report to the WireServer (init/azure.c). */
+enum init_azure_ready { INIT_AZURE_READY_AUTO, INIT_AZURE_READY_YES, INIT_AZURE_READY_NO };
+#define INIT_MAX_READY_TIMEOUT 600
 
 struct init_secret {
 	char name[INIT_SECRET_NAME_MAX + 1]; /* file name under /run/secrets and environment name */
@@ -84,6 +90,8 @@ struct init_config {
 	unsigned net_timeout;     /* seconds for the NIC to appear and the lease (1..3600) */
 	unsigned stop_timeout;    /* seconds between SIGTERM and SIGKILL on a stop request (0..3600) */
 	struct init_kbs kbs;
+	enum init_azure_ready azure_ready; /* auto: only when init_azure_detect says Azure */
+	unsigned azure_ready_timeout;      /* seconds for the whole report, retries included */
 	bool initdata_require;    /* [initdata] require: no document -> fail closed */
 	enum init_initdata_source initdata_source;
 };
@@ -91,7 +99,8 @@ struct init_config {
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
  * [init] on_exit/report_pcrs/dump_eventlog/stop_timeout, [network] mode/interface/address/
  * gateway/dns/timeout, [kbs] url/ca/pin/tee/legacy_tee_names/
- * evidence_version/timeout/imds_url/secret/sealed).  Unknown keys are -EINVAL
+ * evidence_version/timeout/imds_url/secret/sealed, [azure] report_ready/
+ * ready_timeout).  Unknown keys are -EINVAL
  * (with *ret_line set) so a typo can never silently drop a setting; mode =
  * static without an address is -EDESTADDRREQ; [kbs] without a network, a url
  * other than https://, no ca or pin, or secrets without a url is -ENOTCONN;
@@ -107,15 +116,30 @@ bool init_initdata_wanted(const struct init_config *c);
  * caller held.  Returns 0 or -errno of the first call that failed. */
 int init_set_identity(uid_t uid, gid_t gid);
 
-/* modules.c: load every module listed (one path per line, relative to
- * /lib/modules, dependency order) with finit_module; compressed modules are
- * decompressed by the kernel.  Modules whose hardware is absent (ENODEV,
- * ENXIO) count as skipped; already-present ones (EEXIST) as loaded. */
+/* modules.c: load.list has one line per module (path relative to
+ * /lib/modules, then the modules it needs, in load order); load.alias beside
+ * it one line per module the configuration asked for, its path then its
+ * device aliases (fnmatch patterns from modules.alias).  A module is loaded
+ * (after its dependencies, with finit_module; compressed ones decompressed by
+ * the kernel) only when a present device's modalias matches one of its
+ * aliases, or when it has none; devices are read again after each round that
+ * loaded something (a bus driver adds devices).  Without load.alias every
+ * listed module is loaded.  Modules whose hardware is absent (no device,
+ * ENODEV, ENXIO) count as skipped; already-present ones (EEXIST) as loaded. */
 struct init_modules_result {
 	unsigned loaded, skipped;
 	char failed[256];    /* the module that failed, when the return is < 0 */
 };
 int init_load_modules(const char *list_path, struct init_modules_result *ret);
+/* The modaliases of the devices under sys_root ("/sys"): each
+ * bus/X/devices/Y/modalias and devices/system/cpu/modalias (CPUs have no
+ * per-device file), NUL-terminated one after another in buf[cap] (what does
+ * not fit is left out).  Returns 0 and *ret_len, or -errno when
+ * sys_root/bus cannot be read. */
+int init_modaliases(const char *sys_root, char *buf, size_t cap, size_t *ret_len);
+/* Whether one of the space-separated fnmatch patterns matches one of the
+ * NUL-terminated modaliases in aliases[0..len). */
+bool init_modalias_match(const char *patterns, const char *aliases, size_t len);
 
 /* report.c: one line "CVMKIT-MEASURED-BOOT {json}" with the SHA-256 (and
  * SHA-384 where the TPM has the bank) PCRs 0-23 from sysfs, the event log's
@@ -141,6 +165,23 @@ int init_secrets_fetch(struct init_config *c, struct init_attest *a, char *err, 
 void init_attest_free(struct init_attest *a);
 /* Wipes and frees the environment entries the secrets phase added. */
 void init_secrets_wipe_env(struct init_config *c);
+
+/* azure.c: the Ready report (../shared/notes/azure-deploy.md §6).
+ * init_azure_detect: 1 when the DMI tables under dmi_dir (/sys/class/dmi/id)
+ * say Azure (sys_vendor "Microsoft Corporation" and Azure's chassis asset
+ * tag), 0 otherwise (also when they cannot be read).
+ * init_azure_report_ready: runs the report within c->azure_ready_timeout and
+ * fills line with one sentence saying what happened; returns 0 when Ready
+ * was reported, a negative errno when it was not.  Never fatal: Ready is a
+ * signal to Azure's control plane, not a security gate.
+ * init_azure_ready: the phase as configured: report_ready = yes reports,
+ * auto reports when init_azure_detect(dmi_dir) says Azure and otherwise
+ * fills line with why it did not (returning 1); no is 1 with an empty line. */
+#define INIT_DMI_DIR "/sys/class/dmi/id"
+#define INIT_AZURE_ASSET_TAG "7783-7084-3265-9085-8269-3286-77"
+int init_azure_detect(const char *dmi_dir);
+int init_azure_report_ready(const struct init_config *c, char *line, size_t size);
+int init_azure_ready(const struct init_config *c, const char *dmi_dir, char *line, size_t size);
 
 /* initdata.c: the initdata phase (IMDS userData once -> document -> parse ->
  * PCR 8 extend -> /run/initdata, read-only; [kbs] url = initdata resolved).

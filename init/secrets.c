@@ -34,9 +34,10 @@
 #define IMDS_TDQUOTE_PATH "/acc/tdquote"
 #define IMDS_BODY_MAX (64u << 10)
 #define KBS_CA_MAX (64u << 10)
-/* azure-cvm-tooling waits this long after writing the user data before it
- * reads the regenerated HCL report. */
-#define HCL_SETTLE_MS 3000
+/* The longest wait for the paravisor to regenerate the HCL report with the
+ * nonce after the user-data write; the report is re-read until it does
+ * (azure-cvm-tooling sleeps 3 s instead and reads once). */
+#define HCL_USER_DATA_WAIT_MS 5000
 
 __attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t size, const char *fmt, ...)
 {
@@ -229,8 +230,8 @@ static int collect_evidence(void *ctx, enum cvm_tee tee, const uint8_t *rd, size
 	struct evidence_ctx *e = ctx;
 	/* Evidence v1 does not carry the user data into the verdict, so there is
 	 * no regenerated report to wait for; v2 needs it. */
-	unsigned settle = e->k->evidence_version == 2 ? HCL_SETTLE_MS : 0;
-	struct cvm_azure_collect_opts o = { .report_data = rd, .report_data_len = rd_len, .settle_ms = settle };
+	unsigned wait = e->k->evidence_version == 2 ? HCL_USER_DATA_WAIT_MS : 0;
+	struct cvm_azure_collect_opts o = { .report_data = rd, .report_data_len = rd_len, .user_data_wait_ms = wait };
 	struct cvm_azure_collected col = { 0 };
 	const uint8_t *td_report;
 	uint8_t *quote = NULL;
@@ -238,7 +239,7 @@ static int collect_evidence(void *ctx, enum cvm_tee tee, const uint8_t *rd, size
 	int r;
 
 	if (tee == CVM_TEE_AZ_SNP_VTPM) {
-		struct cvm_kbs_azure_ctx az = { .tpm = e->a->tpm, .version = e->k->evidence_version, .settle_ms = settle,
+		struct cvm_kbs_azure_ctx az = { .tpm = e->a->tpm, .version = e->k->evidence_version, .user_data_wait_ms = wait,
 						.vcek_der = e->a->vcek_der, .vcek_len = e->a->vcek_len };
 		return cvm_kbs_azure_evidence(&az, tee, rd, rd_len, ret_json);
 	}

@@ -8,6 +8,7 @@
 
 #include "cvmkit/corim.h"
 #include "cvmkit/hex.h"
+#include "cvmkit/refvalues.h"
 
 /* libcbor builders return NULL on allocation failure; a NULL anywhere makes
  * the whole tree fail, checked once at the end by the callers. */
@@ -50,12 +51,12 @@ static int corim_alg(enum cvm_hash_alg alg)
 	}
 }
 
-static bool selected(const struct cvm_predict_pcr *x, bool with_profile)
+static bool selected(const struct cvm_prediction *p, unsigned i, const struct cvm_corim_opts *o)
 {
-	return x->status == CVM_PREDICT_PREDICTED && (!x->profile || with_profile);
+	return cvm_rv_takes(p, i, (o->with_profile ? CVM_RV_WITH_PROFILE : 0) | (o->with_pcr5 ? CVM_RV_WITH_PCR5 : 0));
 }
 
-static cbor_item_t *measurements(const struct cvm_prediction *p, bool with_profile, size_t *ret_n)
+static cbor_item_t *measurements(const struct cvm_prediction *p, const struct cvm_corim_opts *o, size_t *ret_n)
 {
 	size_t n = 0, nb = 0;
 	cbor_item_t *arr;
@@ -64,7 +65,7 @@ static cbor_item_t *measurements(const struct cvm_prediction *p, bool with_profi
 	for (size_t b = 0; b < p->n_banks; b++)
 		nb += corim_alg(p->banks[b]) > 0;
 	for (unsigned i = 0; i < CVM_PCR_COUNT; i++)
-		n += selected(&p->pcr[i], with_profile);
+		n += selected(p, i, o);
 	*ret_n = nb ? n : 0;
 	if (!nb || !n)
 		return NULL;
@@ -72,7 +73,7 @@ static cbor_item_t *measurements(const struct cvm_prediction *p, bool with_profi
 	for (unsigned i = 0; arr && ok && i < CVM_PCR_COUNT; i++) {
 		cbor_item_t *mm, *mv, *digests;
 
-		if (!selected(&p->pcr[i], with_profile))
+		if (!selected(p, i, o))
 			continue;
 		mm = cbor_new_definite_map(2);
 		mv = cbor_new_definite_map(1);
@@ -113,7 +114,7 @@ int cvm_corim_build(const struct cvm_prediction *p, const struct cvm_corim_opts 
 	bool ok = true;
 	int r = -ENOMEM;
 
-	ms = measurements(p, o->with_profile, &n);
+	ms = measurements(p, o, &n);
 	if (!ms)
 		return n ? -ENOMEM : -ENODATA;
 	if (o->id) {

@@ -336,6 +336,13 @@ int cvm_evlog_replay(const uint8_t *buf, size_t len, struct cvm_pcr_bank_values 
 		}
 		if (ev.type == CVM_EV_NO_ACTION)
 			continue;
+		/* Firmware extends every active bank with every event; a record
+		 * without one bank's digest would leave that bank silently behind
+		 * the others (TCG PC Client PFP: DigestCount = the log's banks). */
+		if (ev.n_digests != log.n_banks) {
+			r = -ENODATA;
+			goto out;
+		}
 		for (size_t d = 0; d < ev.n_digests; d++) {
 			int k = map[bank_index(&log, ev.digests[d].alg)];
 
@@ -356,6 +363,23 @@ int cvm_evlog_replay(const uint8_t *buf, size_t len, struct cvm_pcr_bank_values 
 	r = 0;
 out:
 	free(v);
+	return r;
+}
+
+int cvm_evlog_first_incomplete(const uint8_t *buf, size_t len, struct cvm_evlog_event *ret, size_t *ret_index)
+{
+	struct cvm_evlog log;
+	struct cvm_evlog_event ev;
+	int r = cvm_evlog_open(&log, buf, len);
+
+	if (r < 0)
+		return r;
+	while ((r = cvm_evlog_next(&log, &ev)) > 0)
+		if (ev.type != CVM_EV_NO_ACTION && ev.n_digests != log.n_banks) {
+			*ret = ev;
+			*ret_index = log.n_events - 1;
+			return 1;
+		}
 	return r;
 }
 

@@ -22,6 +22,8 @@
 #include "cvmkit/corim.h"
 #include "cvmkit/predict.h"
 #include "cvmkit/refvalues.h"
+#include "cvmkit/sbvars.h"
+#include "cvmkit/sign.h"
 
 #include "cli/cli.h"
 
@@ -262,6 +264,34 @@ static void explain_failure(const uint8_t *buf, size_t len, int err, char *why, 
 	struct cvm_evlog_event ev;
 	int r;
 
+	if (err == -ENODATA) {
+		struct cvm_evlog_event bad;
+		size_t idx, at = 0;
+		char missing[80] = "", tbuf[16];
+		const char *tname;
+
+		if (cvm_evlog_first_incomplete(buf, len, &bad, &idx) != 1 || cvm_evlog_open(&log, buf, len) < 0) {
+			snprintf(why, n, "an event lacks the digest of a bank the log declares");
+			return;
+		}
+		for (size_t b = 0; b < log.n_banks; b++) {
+			bool have = false;
+			char a[16];
+
+			for (size_t d = 0; d < bad.n_digests; d++)
+				have |= bad.digests[d].alg == log.banks[b].alg;
+			if (have)
+				continue;
+			alg_label(log.banks[b].alg, a);
+			at += (size_t)snprintf(missing + at, sizeof(missing) - at, "%s%s", at ? "," : "", a);
+			if (at >= sizeof(missing))
+				break;
+		}
+		type_label(bad.type, tbuf, &tname);
+		snprintf(why, n, "event %zu (PCR %u, %s) at offset %zu has no %s digest, though the log declares that bank",
+			 idx, bad.pcr, tname, bad.offset, missing);
+		return;
+	}
 	if (err != -EBADMSG && err != -E2BIG) {
 		snprintf(why, n, "%s", strerror(-err));
 		return;
@@ -343,7 +373,7 @@ static int verb_replay(int argc, char **argv)
 	}
 	r = cvm_evlog_replay(buf, len, v, CVM_EVLOG_MAX_BANKS, &nv);
 	if (r < 0) {
-		char why[128];
+		char why[256];
 		explain_failure(buf, len, r, why, sizeof(why));
 		code = fatal(EXIT_DATA, "unable to replay %s: %s", o.path, why);
 		goto out;
@@ -463,13 +493,105 @@ static int parse_failed_boots(const char *arg, unsigned *ret)
 	return 0;
 }
 
-/* Reads and predicts PATH; prints the fatal message itself and returns an exit code. */
-static int load_prediction(const char *path, const struct cvm_predict_opts *opts, struct cvm_prediction **ret)
+/* --secureboot-vars SOURCE, --secure-boot on|off, --secureboot-db-append CERT:
+ * shared by every verb that predicts, applied in load_prediction(). */
+#define SB_LONGOPTS                                                             \
+	{ "secureboot-vars", required_argument, NULL, 'S' },                    \
+	{ "secure-boot", required_argument, NULL, 'B' },                        \
+	{ "secureboot-db-append", required_argument, NULL, 'A' }
+#define SB_HELP                                                                                     \
+	"  --secureboot-vars SOURCE  the platform's Secure Boot variables for PCR 7: an edk2/OVMF\n"     \
+	"                    varstore (the VARS .fd the VM boots with) or an Azure key template JSON\n" \
+	"                    (Hyper-V model, inferred) or a folder of PK.esl KEK.esl db.esl dbx.esl;\n"  \
+	"                    PCR 7 then joins the reference values\n"                                   \
+	"  --secure-boot on|off  Secure Boot state (default: from a varstore; required for a template)\n" \
+	"  --secureboot-db-append CERT  a certificate the platform appends to db (Azure additionalSignatures)\n"
+
+static struct {
+	const char *vars, *append[8];
+	size_t n_append;
+	int state; /* -1 unset */
+	bool loaded;
+	struct cvm_sbvars v;
+} sbcli = { .state = -1 };
+
+static int sb_option(int c, const char *arg)
 {
-	struct cvm_prediction *p = calloc(1, sizeof(*p));
+	switch (c) {
+	case 'S':
+		sbcli.vars = arg;
+		return 0;
+	case 'B':
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return usage_error("unable to parse --secure-boot %s: expected on or off", arg);
+		sbcli.state = !strcmp(arg, "on");
+		return 0;
+	default:
+		if (sbcli.n_append == 8)
+			return usage_error("unable to take more than 8 --secureboot-db-append certificates");
+		sbcli.append[sbcli.n_append++] = arg;
+		return 0;
+	}
+}
+
+/* Loads the variables once; returns an exit code. */
+static int sb_load(void)
+{
+	int r;
+
+	if (sbcli.loaded || !sbcli.vars) {
+		if (!sbcli.vars && (sbcli.state >= 0 || sbcli.n_append))
+			return usage_error("unable to use --secure-boot or --secureboot-db-append without --secureboot-vars");
+		return EXIT_OK;
+	}
+	cvm_sbvars_init(&sbcli.v);
+	r = cvm_sbvars_load(sbcli.vars, &sbcli.v);
+	if (r < 0)
+		return fatal(EXIT_DATA, "unable to read the Secure Boot variables %s: %s", sbcli.vars,
+			     r == -EBADMSG ? "neither an edk2 variable store, an Azure template JSON with PK/KEK/db/dbx, "
+					     "nor a folder of well-formed NAME.esl signature lists"
+					   : strerror(-r));
+	for (size_t i = 0; i < sbcli.n_append; i++) {
+		uint8_t *pem = NULL, *der = NULL;
+		size_t pl = 0, dl = 0;
+
+		r = cvm_read_file(sbcli.append[i], CVM_SIGN_MAX_PEM, &pem, &pl);
+		if (r >= 0)
+			r = cvm_cert_der(pem, pl, &der, &dl);
+		if (r >= 0)
+			r = cvm_sbvars_db_append_x509(&sbcli.v, der, dl);
+		free(pem);
+		free(der);
+		if (r < 0)
+			return fatal(EXIT_DATA, "unable to append %s to db: %s", sbcli.append[i],
+				     r == -EBADMSG ? "not a PEM or DER certificate" : strerror(-r));
+		/* The Hyper-V model of how Azure appends it is inferred too. */
+		sbcli.v.inferred = true;
+	}
+	if (sbcli.state >= 0)
+		sbcli.v.secure_boot = sbcli.state;
+	if (sbcli.v.secure_boot < 0)
+		return usage_error("unable to predict with %s: say --secure-boot on or off (a template or .esl folder does not)",
+				   sbcli.vars);
+	sbcli.loaded = true;
+	return EXIT_OK;
+}
+
+/* Reads and predicts PATH; prints the fatal message itself and returns an exit code. */
+static int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, struct cvm_prediction **ret)
+{
+	struct cvm_prediction *p = NULL;
+	struct cvm_predict_opts o = *opts_in, *opts = &o;
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	int r, code = EXIT_OK;
+	int r, code;
+
+	code = sb_load();
+	if (code != EXIT_OK)
+		return code;
+	if (sbcli.loaded)
+		o.sb = &sbcli.v;
+	p = calloc(1, sizeof(*p));
 
 	if (!p)
 		return fatal(EXIT_DATA, "unable to predict %s: %s", path, strerror(ENOMEM));
@@ -479,6 +601,12 @@ static int load_prediction(const char *path, const struct cvm_predict_opts *opts
 		goto out;
 	}
 	r = cvm_predict_image(buf, len, opts, p);
+	if (r == -EKEYREJECTED) {
+		code = fatal(EXIT_DATA, "unable to predict %s: Secure Boot is on and no db entry of %s authorises the UKI "
+					"(unsigned, or signed by a key the firmware does not trust): the firmware refuses it",
+			     path, sbcli.vars);
+		goto out;
+	}
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to predict %s: %s", path, predict_strerror(r));
 		goto out;
@@ -503,10 +631,16 @@ static cJSON *prediction_json(const struct cvm_prediction *p)
 	    !(stub = cJSON_AddObjectToObject(root, "stub")) ||
 	    !cJSON_AddNumberToObject(stub, "version", p->stub_version) ||
 	    !cJSON_AddStringToObject(stub, "ident", p->stub_ident) ||
-	    !cJSON_AddBoolToObject(root, "secure_boot", false) ||
+	    !cJSON_AddBoolToObject(root, "secure_boot", p->secure_boot) ||
 	    !(banks = cJSON_AddArrayToObject(root, "banks")) ||
 	    !(pcrs = cJSON_AddObjectToObject(root, "pcrs")))
 		goto fail;
+	if (p->sb_source[0]) {
+		cJSON *o = cJSON_AddObjectToObject(root, "secureboot_vars");
+		if (!o || !cJSON_AddStringToObject(o, "source", p->sb_source) ||
+		    !cJSON_AddBoolToObject(o, "inferred", p->sb_inferred))
+			goto fail;
+	}
 	for (size_t b = 0; b < p->n_banks; b++) {
 		cJSON *s = cJSON_CreateString(cvm_hash_name(p->banks[b]));
 		if (!s)
@@ -562,8 +696,10 @@ fail:
 
 static void prediction_header(const struct cvm_prediction *p, const char *path)
 {
-	printf("image: %s (%s), systemd-stub %s (modelled as %u), Secure Boot off\n", path, input_name(p->input),
-	       p->stub_ident[0] ? p->stub_ident : "(version given)", p->stub_version);
+	printf("image: %s (%s), systemd-stub %s (modelled as %u), Secure Boot %s\n", path, input_name(p->input),
+	       p->stub_ident[0] ? p->stub_ident : "(version given)", p->stub_version, p->secure_boot ? "on" : "off");
+	if (p->sb_source[0])
+		printf("Secure Boot variables: %s%s\n", p->sb_source, p->sb_inferred ? " [inferred]" : "");
 }
 
 static void prediction_text(const struct cvm_prediction *p, const bool sel[CVM_PCR_COUNT])
@@ -622,7 +758,7 @@ static void predict_help(FILE *f)
 	      "  --bank NAMES      banks to predict (default sha256,sha384; also sha1, sha512)\n"
 	      "  --stub-version N  model systemd-stub N instead of the version the stub names\n"
 	      "  --failed-boot-options N  boot options the firmware tries before the UKI's (default 0)\n"
-	      "  --pcrs LIST       text output: only these PCRs, e.g. 4,9,11\n", f);
+	      "  --pcrs LIST       text output: only these PCRs, e.g. 4,9,11\n" SB_HELP, f);
 }
 
 static int verb_predict(int argc, char **argv)
@@ -634,6 +770,7 @@ static int verb_predict(int argc, char **argv)
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "pcrs", required_argument, NULL, 'p' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
@@ -667,6 +804,12 @@ static int verb_predict(int argc, char **argv)
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s: expected 0-%d", optarg,
 						   CVM_PREDICT_MAX_FAILED_BOOTS);
+			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -862,7 +1005,7 @@ static void explain_help(FILE *f)
 	      "  --pcrs FILE      quoted PCRs: a CVMKIT-MEASURED-BOOT line (serial log) or\n"
 	      "                   \"N: hex\" lines; default: the line in --eventlog, if any\n"
 	      "  --all            also list PCRs that are neither predicted nor in the log\n"
-	      "  exit status 1 when any compared value differs\n", f);
+	      "  exit status 1 when any compared value differs\n" SB_HELP, f);
 }
 
 static int verb_explain(int argc, char **argv)
@@ -876,6 +1019,7 @@ static int verb_explain(int argc, char **argv)
 		{ "bank", required_argument, NULL, 'b' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
@@ -920,6 +1064,12 @@ static int verb_explain(int argc, char **argv)
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s: expected 0-%d", optarg,
 						   CVM_PREDICT_MAX_FAILED_BOOTS);
+			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -980,7 +1130,7 @@ static int verb_explain(int argc, char **argv)
 	}
 	r = cvm_evlog_replay(log, loglen, v, CVM_EVLOG_MAX_BANKS, &nv);
 	if (r < 0) {
-		char why[128];
+		char why[256];
 		explain_failure(log, loglen, r, why, sizeof(why));
 		code = fatal(EXIT_DATA, "unable to replay the event log of %s: %s", evpath, why);
 		goto out;
@@ -1146,10 +1296,10 @@ out:
 static void rv_help(FILE *f)
 {
 	fputs("usage: " PROG " reference-values IMAGE... [--format=rvps|map|local-json|configmap] [--capture SERIAL_LOG]...\n"
-	      "                [--with-profile-pcrs] [--initdata FILE]... [--platform azure|none]\n"
+	      "                [--with-profile-pcrs] [--with-pcr5] [--initdata FILE]... [--platform azure|none]\n"
 	      "                [--stub-version N] [--failed-boot-options N]\n"
-	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13, and 5\n"
-	      "  for a disk image): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
+	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13; 5 of a\n"
+	      "  disk image with --with-pcr5): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
 	      "  SHA-256.  Several IMAGEs give several accepted values per name.\n"
 	      "  --format=rvps       (default) the RVPS message {\"version\":\"0.1.0\",\"type\":\"sample\",\"payload\":base64}\n"
 	      "  --format=map        the bare map\n"
@@ -1157,10 +1307,13 @@ static void rv_help(FILE *f)
 	      "  --format=configmap  a ConfigMap (rvps-reference-values) carrying that file\n"
 	      "  --capture FILE      also the PCRs of a golden boot (see capture)\n"
 	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n"
+	      "  --with-pcr5         also PCR 5 (GPT, ExitBootServices): left out by default, as firmware\n"
+	      "                      measures ExitBootServices again when the loader retries it\n"
+
 	      "  --initdata FILE     PCR 8 of this initdata document instead of zero (repeat for several;\n"
 	      "                      \"none\" also accepts a boot without initdata)\n"
 	      "  --platform azure    also PCR 3 as observed on Azure CVMs (separator only), so the\n"
-	      "                      trustee-operator policy finds every name it queries\n", f);
+	      "                      trustee-operator policy finds every name it queries\n" SB_HELP, f);
 }
 
 static int verb_reference_values(int argc, char **argv)
@@ -1170,14 +1323,17 @@ static int verb_reference_values(int argc, char **argv)
 		{ "format", required_argument, NULL, 'F' },
 		{ "capture", required_argument, NULL, 'c' },
 		{ "with-profile-pcrs", no_argument, NULL, 'w' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
 		{ "initdata", required_argument, NULL, 'i' },
 		{ "platform", required_argument, NULL, 'P' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_rv_set *s = calloc(1, sizeof(*s));
+	unsigned rv_flags = 0;
 	const char *captures[16];
 	size_t n_captures = 0;
 	bool with_profile = false, azure = false;
@@ -1217,6 +1373,9 @@ static int verb_reference_values(int argc, char **argv)
 			if ((code = cli_platform_option(optarg, &azure)) != EXIT_OK)
 				goto out;
 			break;
+		case '5':
+			rv_flags |= CVM_RV_WITH_PCR5;
+			break;
 		case 's':
 			if (parse_stub_version(optarg, &opts.stub_version) < 0) {
 				code = usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
@@ -1226,6 +1385,14 @@ static int verb_reference_values(int argc, char **argv)
 		case 'f':
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0) {
 				code = usage_error("unable to parse --failed-boot-options %s", optarg);
+				goto out;
+			}
+			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK) {
+				code = EXIT_USAGE;
 				goto out;
 			}
 			break;
@@ -1246,7 +1413,7 @@ static int verb_reference_values(int argc, char **argv)
 		code = load_prediction(argv[i], &opts, &p);
 		if (code != EXIT_OK)
 			goto out;
-		r = cvm_rv_add_prediction(s, p, with_profile);
+		r = cvm_rv_add_prediction(s, p, rv_flags | (with_profile ? CVM_RV_WITH_PROFILE : 0));
 		free(p);
 		if (r < 0) {
 			code = fatal(EXIT_DATA, "unable to add the values of %s: %s", argv[i],
@@ -1263,6 +1430,9 @@ static int verb_reference_values(int argc, char **argv)
 	if (code != EXIT_OK)
 		goto out;
 	cli_platform_apply(azure, s);
+	if (sbcli.loaded)
+		fprintf(stderr, PROG ": PCR 7 from the Secure Boot variables of %s (Secure Boot %s)\n", sbcli.v.source,
+			sbcli.v.secure_boot ? "on" : "off");
 	r = print_rvs(s, format);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to print reference values: %s", strerror(-r));
@@ -1278,9 +1448,10 @@ static void capture_help(FILE *f)
 {
 	fputs("usage: " PROG " capture SERIAL_LOG [--format=rvps|map] [--pcrs LIST]\n"
 	      "  Reference values from a golden boot: the last CVMKIT-MEASURED-BOOT line in\n"
-	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds becomes\n"
-	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3, 6 and 7 that\n"
-	      "  no image prediction can supply.  --pcrs LIST keeps only those PCRs (e.g. 0-3,6,7).\n", f);
+	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds but 6 becomes\n"
+	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3 and 7 that no\n"
+	      "  image prediction can supply.  PCR 6 holds the VM's identity on Azure (a value for\n"
+	      "  one VM only): --pcrs LIST keeps exactly those PCRs (e.g. 0-3,7, or 6 to have it).\n", f);
 }
 
 static int verb_capture(int argc, char **argv)
@@ -1340,10 +1511,10 @@ out:
 static void corim_help(FILE *f)
 {
 	fputs("usage: " PROG " corim IMAGE -o FILE [--id ID] [--vendor NAME] [--model NAME]\n"
-	      "                [--with-profile-pcrs] [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
+	      "                [--with-profile-pcrs] [--with-pcr5] [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
 	      "  The predicted image-determined PCRs as an unsigned CoRIM (CBOR, tag 501) holding one\n"
 	      "  CoMID (tag 506) with reference triples: mkey = PCR index, digests [alg-id, value]\n"
-	      "  (sha-256 = 1, sha-384 = 7).  -o - writes to stdout.\n", f);
+	      "  (sha-256 = 1, sha-384 = 7).  -o - writes to stdout.\n" SB_HELP, f);
 }
 
 static int verb_corim(int argc, char **argv)
@@ -1355,9 +1526,11 @@ static int verb_corim(int argc, char **argv)
 		{ "vendor", required_argument, NULL, 'V' },
 		{ "model", required_argument, NULL, 'M' },
 		{ "with-profile-pcrs", no_argument, NULL, 'w' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "bank", required_argument, NULL, 'b' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cvm_predict_opts opts = { 0 };
@@ -1389,6 +1562,9 @@ static int verb_corim(int argc, char **argv)
 		case 'w':
 			co.with_profile = true;
 			break;
+		case '5':
+			co.with_pcr5 = true;
+			break;
 		case 'b':
 			if (parse_predict_banks(optarg, &opts) < 0)
 				return usage_error("unable to parse --bank %s: unknown or repeated bank", optarg);
@@ -1400,6 +1576,12 @@ static int verb_corim(int argc, char **argv)
 		case 'f':
 			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
 				return usage_error("unable to parse --failed-boot-options %s", optarg);
+			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 			break;
 		default:
 			return EXIT_USAGE;
@@ -1436,7 +1618,7 @@ out:
 
 static void publish_help(FILE *f)
 {
-	fputs("usage: " PROG " publish IMAGE --out DIR [--initdata FILE]... [--platform azure|none]\n"
+	fputs("usage: " PROG " publish IMAGE --out DIR [--with-pcr5] [--initdata FILE]... [--platform azure|none]\n"
 	      "                   [--stub-version N] [--failed-boot-options N]\n"
 	      "                   [--sign-key KEY.pem [--key-pass-file F] [--lock deps/lock]\n"
 	      "                    [--source-commit SHA] [--builder ID]]\n"
@@ -1446,7 +1628,7 @@ static void publish_help(FILE *f)
 	      "  the trustee-operator DIR/reference_value (LocalJson) and DIR/rvps-reference-values.yaml\n"
 	      "  (its ConfigMap).  --initdata and --platform as for reference-values.\n"
 	      "  Each file is written to a temporary name and renamed.  With --sign-key, the\n"
-	      "  files are then signed as `" PROG " sign` does (see sign --help).\n", f);
+	      "  files are then signed as `" PROG " sign` does (see sign --help).\n" SB_HELP, f);
 }
 
 /* Writes cJSON text plus a newline to PATH atomically. */
@@ -1470,6 +1652,7 @@ static int verb_publish(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "out", required_argument, NULL, 'o' },
+		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
 		{ "initdata", required_argument, NULL, 'i' },
@@ -1479,6 +1662,7 @@ static int verb_publish(int argc, char **argv)
 		{ "lock", required_argument, NULL, 'l' },
 		{ "source-commit", required_argument, NULL, 'c' },
 		{ "builder", required_argument, NULL, 'b' },
+		SB_LONGOPTS,
 		{ 0 },
 	};
 	struct cli_initdata_opts io = { 0 };
@@ -1513,6 +1697,9 @@ static int verb_publish(int argc, char **argv)
 			if ((code = cli_platform_option(optarg, &azure)) != EXIT_OK)
 				return code;
 			break;
+		case '5':
+			co.with_pcr5 = true;
+			break;
 		case 's':
 			if (parse_stub_version(optarg, &opts.stub_version) < 0)
 				return usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
@@ -1526,6 +1713,12 @@ static int verb_publish(int argc, char **argv)
 		case 'l': so.lock = optarg; break;
 		case 'c': so.commit = optarg; break;
 		case 'b': so.builder = optarg; break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
 		default:
 			return EXIT_USAGE;
 		}
@@ -1542,7 +1735,7 @@ static int verb_publish(int argc, char **argv)
 		code = fatal(EXIT_DATA, "unable to publish: %s", strerror(ENOMEM));
 		goto out;
 	}
-	r = cvm_rv_add_prediction(s, p, false);
+	r = cvm_rv_add_prediction(s, p, co.with_pcr5 ? CVM_RV_WITH_PCR5 : 0);
 	if (r >= 0 && (code = cli_initdata_apply(&io, s)) != EXIT_OK)
 		goto out;
 	cli_platform_apply(azure, s);

@@ -273,37 +273,67 @@ static const struct cvm_pe_section *stub_section(const struct cvm_pe *pe, unsign
 
 /* PCR 7 as Debian 12's OVMF_CODE_4M.fd with a fresh OVMF_VARS_4M.fd measures
  * it (Secure Boot off, no keys): SecureBoot holds one zero byte, PK, KEK, db
- * and dbx are absent and measured with no data, then the separator. */
-static int predict_pcr7(struct cvm_prediction *p)
+ * and dbx are absent and measured with no data, then the separator.  With
+ * the platform's variables (sb): their contents (dbt only when present, as
+ * edk2 Tcg2Dxe does), the separator, and with Secure Boot on the db entry
+ * that authorised the UKI, which DxeImageVerificationLib measures when it
+ * loads it. */
+static int predict_pcr7(struct predictor *c, const struct cvm_sbvars *sb)
 {
-	static const struct {
-		const uint8_t *guid;
-		const char *name;
-		uint8_t len;
-	} vars[] = {
-		{ GUID_GLOBAL, "SecureBoot", 1 },
-		{ GUID_GLOBAL, "PK", 0 },
-		{ GUID_GLOBAL, "KEK", 0 },
-		{ GUID_SECDB, "db", 0 },
-		{ GUID_SECDB, "dbx", 0 },
-	};
-	static const uint8_t zero = 0;
-	int r = 0;
+	static const uint8_t *const guids[CVM_SBVAR_COUNT] = { GUID_GLOBAL, GUID_GLOBAL, GUID_SECDB, GUID_SECDB,
+								GUID_SECDB };
+	struct cvm_prediction *p = c->p;
+	uint8_t flag = sb ? (uint8_t)sb->secure_boot : 0, *d = NULL;
+	size_t dl = 0;
+	char desc[CVM_PREDICT_DESC_MAX];
+	int r;
 
-	for (size_t i = 0; i < CVM_ARRAY_SIZE(vars) && r >= 0; i++) {
-		uint8_t *d = NULL;
-		size_t dl = 0;
-		char desc[CVM_PREDICT_DESC_MAX];
+	if (sb && sb->secure_boot != 0 && sb->secure_boot != 1)
+		return -EINVAL;
+	r = cvm_predict_uefi_variable(GUID_GLOBAL, "SecureBoot", &flag, 1, &d, &dl);
+	if (r < 0)
+		return r;
+	snprintf(desc, sizeof(desc), "SecureBoot (%02x, Secure Boot %s)", flag, flag ? "on" : "off");
+	r = add_data_event(p, CVM_PCR_SECURE_BOOT_POLICY, CVM_EV_EFI_VARIABLE_DRIVER_CONFIG, desc, d, dl);
+	free(d);
+	for (int i = 0; i < CVM_SBVAR_COUNT && r >= 0; i++) {
+		const uint8_t *data = sb ? sb->data[i] : NULL;
+		size_t len = sb ? sb->len[i] : 0;
 
-		r = cvm_predict_uefi_variable(vars[i].guid, vars[i].name, &zero, vars[i].len, &d, &dl);
+		if (i == CVM_SBVAR_DBT && !(sb && sb->present[i]))
+			continue;
+		r = cvm_predict_uefi_variable(guids[i], cvm_sbvar_name(i), data, len, &d, &dl);
 		if (r < 0)
 			break;
-		snprintf(desc, sizeof(desc), "%s (%s)", vars[i].name, vars[i].len ? "00, Secure Boot off" : "empty");
+		if (len)
+			snprintf(desc, sizeof(desc), "%s (%zu bytes of signature lists)", cvm_sbvar_name(i), len);
+		else
+			snprintf(desc, sizeof(desc), "%s (empty)", cvm_sbvar_name(i));
 		r = add_data_event(p, CVM_PCR_SECURE_BOOT_POLICY, CVM_EV_EFI_VARIABLE_DRIVER_CONFIG, desc, d, dl);
 		free(d);
 	}
 	if (r >= 0)
 		r = add_data_event(p, CVM_PCR_SECURE_BOOT_POLICY, CVM_EV_SEPARATOR, "separator 00000000", SEPARATOR, 4);
+	if (r < 0 || !flag)
+		return r;
+	{
+		uint8_t auth[32], *sig = NULL;
+		size_t slen = 0;
+
+		r = cvm_pe_authenticode(c->uki, c->len, CVM_HASH_SHA256, auth);
+		if (r >= 0)
+			r = cvm_sbvars_authority(sb, c->uki, c->len, auth, &sig, &slen);
+		if (r == -ENOENT)
+			return -EKEYREJECTED;
+		if (r >= 0)
+			r = cvm_predict_uefi_variable(GUID_SECDB, "db", sig, slen, &d, &dl);
+		free(sig);
+		if (r < 0)
+			return r;
+		r = add_data_event(p, CVM_PCR_SECURE_BOOT_POLICY, CVM_EV_EFI_VARIABLE_AUTHORITY,
+				   "db entry that authorised the UKI", d, dl);
+		free(d);
+	}
 	return r;
 }
 
@@ -417,7 +447,7 @@ static int predict_pcr11(struct predictor *c)
 	return r < 0 ? r : 0;
 }
 
-static int predict_pcr4(struct predictor *c, unsigned failed_boots)
+static int predict_pcr4(struct predictor *c, unsigned failed_boots, bool secure_boot)
 {
 	struct cvm_prediction *p = c->p;
 	const struct cvm_pe_section *s;
@@ -443,9 +473,12 @@ static int predict_pcr4(struct predictor *c, unsigned failed_boots)
 	if (r < 0)
 		return r;
 	/* Secure Boot off and stub <= 257: the stub starts .linux through the
-	 * firmware's LoadImage, which measures it like any other image. */
+	 * firmware's LoadImage, which measures it like any other image.  With
+	 * Secure Boot on, the stub's security override (src/boot/efi/linux.c
+	 * load_image, installed only then) answers for its own payload without
+	 * calling the firmware's handlers, measurement included. */
 	s = stub_section(&c->pe, p->stub_version, ".linux");
-	if (!s || s->virtual_size == 0)
+	if (secure_boot || !s || s->virtual_size == 0)
 		return 0;
 	r = section_memory(c, s, &mem, &mlen);
 	if (r >= 0)
@@ -502,6 +535,8 @@ static int predict_uki(struct cvm_prediction *p, const uint8_t *uki, size_t len,
 	struct predictor *c = calloc(1, sizeof(*c));
 	const struct cvm_pe *pe;
 	const enum cvm_uki_section *list;
+	const struct cvm_sbvars *sb = o ? o->sb : NULL;
+	bool sb_on = sb && sb->secure_boot == 1;
 	int r, rj;
 
 	if (!c)
@@ -537,14 +572,24 @@ static int predict_uki(struct cvm_prediction *p, const uint8_t *uki, size_t len,
 		p->pcr[i].why = cvm_pcr_info(i)->why;
 	}
 	p->pcr[CVM_PCR_BOOT_LOADER_CODE].status = CVM_PREDICT_PREDICTED;
-	p->pcr[CVM_PCR_BOOT_LOADER_CODE].why = "action, separator, UKI and .linux Authenticode (Secure Boot off)";
+	p->pcr[CVM_PCR_BOOT_LOADER_CODE].why = sb_on ? "action, separator, UKI Authenticode (Secure Boot on: .linux unmeasured)"
+						    : "action, separator, UKI and .linux Authenticode (Secure Boot off)";
 	p->pcr[CVM_PCR_BOOT_LOADER_CONFIG].status = disk ? CVM_PREDICT_PREDICTED : CVM_PREDICT_NEEDS_DISK;
 	p->pcr[CVM_PCR_BOOT_LOADER_CONFIG].why = disk ? "separator, GPT, ExitBootServices"
 						      : "needs the disk image (GPT header and entries)";
 	p->pcr[CVM_PCR_SECURE_BOOT_POLICY].status = CVM_PREDICT_PREDICTED;
-	p->pcr[CVM_PCR_SECURE_BOOT_POLICY].profile = "qemu-ovmf";
-	p->pcr[CVM_PCR_SECURE_BOOT_POLICY].why =
-		"Debian OVMF, fresh variables, Secure Boot off; on Azure it depends on the security profile";
+	if (sb) {
+		p->pcr[CVM_PCR_SECURE_BOOT_POLICY].why = sb->inferred
+			? "Secure Boot variables from a model of the platform firmware (inferred; see secureboot_vars)"
+			: "Secure Boot variables as the firmware stores them (see secureboot_vars)";
+		p->secure_boot = sb_on;
+		p->sb_inferred = sb->inferred;
+		snprintf(p->sb_source, sizeof(p->sb_source), "%s", sb->source);
+	} else {
+		p->pcr[CVM_PCR_SECURE_BOOT_POLICY].profile = "qemu-ovmf";
+		p->pcr[CVM_PCR_SECURE_BOOT_POLICY].why =
+			"Debian OVMF, fresh variables, Secure Boot off; on Azure it depends on the security profile";
+	}
 	p->pcr[CVM_PCR_INIT_DATA].status = CVM_PREDICT_PREDICTED;
 	p->pcr[CVM_PCR_INIT_DATA].why = "nothing measured (an init-data extend would change it)";
 	p->pcr[CVM_PCR_KERNEL_INITRD].status = CVM_PREDICT_PREDICTED;
@@ -556,11 +601,11 @@ static int predict_uki(struct cvm_prediction *p, const uint8_t *uki, size_t len,
 	p->pcr[CVM_PCR_SYSEXTS].status = CVM_PREDICT_PREDICTED;
 	p->pcr[CVM_PCR_SYSEXTS].why = "nothing measured (no system extensions)";
 
-	r = predict_pcr4(c, o ? o->failed_boot_options : 0);
+	r = predict_pcr4(c, o ? o->failed_boot_options : 0, sb_on);
 	if (r >= 0 && disk)
 		r = predict_pcr5(p, disk, dlen);
 	if (r >= 0)
-		r = predict_pcr7(p);
+		r = predict_pcr7(c, sb);
 	if (r >= 0)
 		r = predict_pcr9(c);
 	if (r >= 0)

@@ -26,7 +26,16 @@ int cvm_rv_add(struct cvm_rv_set *s, unsigned pcr, const uint8_t value[32])
 	return 0;
 }
 
-int cvm_rv_add_prediction(struct cvm_rv_set *s, const struct cvm_prediction *p, bool with_profile)
+bool cvm_rv_takes(const struct cvm_prediction *p, unsigned i, unsigned flags)
+{
+	const struct cvm_predict_pcr *x = &p->pcr[i];
+
+	if (x->status != CVM_PREDICT_PREDICTED || (x->profile && !(flags & CVM_RV_WITH_PROFILE)))
+		return false;
+	return i != CVM_PCR_BOOT_LOADER_CONFIG || (flags & CVM_RV_WITH_PCR5);
+}
+
+int cvm_rv_add_prediction(struct cvm_rv_set *s, const struct cvm_prediction *p, unsigned flags)
 {
 	size_t b;
 	int count = 0;
@@ -36,12 +45,11 @@ int cvm_rv_add_prediction(struct cvm_rv_set *s, const struct cvm_prediction *p, 
 	if (b == p->n_banks)
 		return -EINVAL;
 	for (unsigned i = 0; i < CVM_PCR_COUNT; i++) {
-		const struct cvm_predict_pcr *x = &p->pcr[i];
 		int r;
 
-		if (x->status != CVM_PREDICT_PREDICTED || (x->profile && !with_profile))
+		if (!cvm_rv_takes(p, i, flags))
 			continue;
-		r = cvm_rv_add(s, i, x->value[b]);
+		r = cvm_rv_add(s, i, p->pcr[i].value[b]);
 		if (r < 0)
 			return r;
 		count++;
@@ -59,7 +67,7 @@ int cvm_rv_add_capture(struct cvm_rv_set *s, const struct cvm_capture *c, const 
 	for (unsigned i = 0; i < CVM_PCR_COUNT; i++) {
 		int r;
 
-		if (!b->have[i] || (sel && !sel[i]))
+		if (!b->have[i] || (sel ? !sel[i] : i == CVM_PCR_HOST_PLATFORM))
 			continue;
 		r = cvm_rv_add(s, i, b->pcr[i]);
 		if (r < 0)

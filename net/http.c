@@ -279,6 +279,8 @@ static int parse_head(struct cvm_http_parser *p)
 			return body_reserve(p, (size_t)length);
 		return 0;
 	}
+	if (p->require_framing)
+		return -EBADMSG;
 	p->state = ST_BODY_EOF;
 	return 0;
 }
@@ -741,6 +743,7 @@ static int attempt(const struct cvm_http_client *cl, const struct cvm_http_reque
 	}
 	head_size += rq->body_len;
 	cvm_http_parser_init(&p, cl->max_head, cl->max_body, !strcmp(rq->method, "HEAD"));
+	p.require_framing = u->https;
 	head = malloc(head_size);
 	if (!head) {
 		r = -ENOMEM;

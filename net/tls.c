@@ -17,6 +17,7 @@
 #include <mbedtls/x509_crt.h>
 #include <psa/crypto.h>
 
+#include "cvmkit/ct.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/net.h"
 #include "cvmkit/tls.h"
@@ -171,15 +172,6 @@ out:
 	return r;
 }
 
-static int const_time_differs(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	uint8_t d = 0;
-
-	for (size_t i = 0; i < n; i++)
-		d |= a[i] ^ b[i];
-	return d != 0;
-}
-
 static int version_of(uint16_t v, uint16_t def, mbedtls_ssl_protocol_version *ret)
 {
 	if (!v)
@@ -278,7 +270,7 @@ int cvm_tls_connect(int fd, const struct cvm_tls_options *opt, uint64_t deadline
 		uint8_t d[32];
 
 		r = -EKEYREJECTED;
-		if (!peer || spki_digest((mbedtls_pk_context *)&peer->pk, d) < 0 || const_time_differs(d, t->pin, 32))
+		if (!peer || spki_digest((mbedtls_pk_context *)&peer->pk, d) < 0 || !cvm_ct_equal(d, t->pin, 32))
 			goto out;
 	}
 	*ret = t;

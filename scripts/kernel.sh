@@ -5,11 +5,14 @@
 #   scripts/kernel.sh vmlinuz           print the path of the kernel image
 #   scripts/kernel.sh stub              print the path of systemd-boot's linuxx64.efi.stub
 #   scripts/kernel.sh modules DEST MOD... install MODs and their dependency closure (dracut-install)
-#                                       under DEST/lib/modules and write DEST/lib/modules/load.list
+#                                       under DEST/lib/modules, write DEST/lib/modules/load.list
+#                                       and DEST/lib/modules/load.alias
 #
 # load.list has one line per module in load order: the module's path relative to
 # /lib/modules, then the paths of the modules it depends on (transitively), so the
 # init can skip a module whose dependency does not apply to the machine.
+# load.alias has one line per module asked for: its path, then its device
+# aliases (modalias patterns); the init loads it only when a device matches.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -116,6 +119,18 @@ modules_resolve() {
 	find "$dest/lib/modules" -name '*.ko.xz' -exec xz -d {} +
 	sed 's/\.ko\.xz/.ko/g' "$list.tmp" >"$list"
 	rm -f "$list.tmp"
+	# load.alias: each module asked for, then its device aliases from
+	# modules.alias, so the init loads it only when such a device is present
+	# (as udev would).  Aliases without a bus prefix (fs-, crypto-, char-major-)
+	# and devname: ones name no device: a module with only those is always loaded.
+	local m rel name
+	for m in "$@"; do
+		rel=$(chain "$m" | tail -1)
+		rel=${rel%.xz}
+		name=$(basename "${rel%.ko}" | tr - _)
+		echo "$rel$(awk -v n="$name" '$1 == "alias" && $3 == n && $2 ~ /:/ && $2 !~ /^devname:/ { printf " %s", $2 }' \
+			"$mdir/modules.alias")"
+	done >"$dest/lib/modules/load.alias"
 }
 
 case ${1:-} in

@@ -4,18 +4,21 @@
 #   scripts/setup-host.sh [build|test]    (test = build + the boot-test rig)
 set -euo pipefail
 
-build_pkgs=(gcc make musl-tools pkg-config cmake curl ca-certificates xz-utils kmod dracut-core binutils)
+build_pkgs=(gcc make musl-tools pkg-config cmake curl ca-certificates xz-utils kmod dracut-core binutils libssl-dev)
 test_pkgs=(libcmocka-dev clang qemu-system-x86 ovmf swtpm swtpm-tools tpm2-tools openssl
 	python3-cryptography python3-jwcrypto dosfstools mtools gdisk qemu-utils
 	pesign sbsigntool osslsigncode cpio lz4 python3-cbor2 jq
-	azure-cli)
+	azure-cli dnsmasq-base iproute2)
 
 want=("${build_pkgs[@]}")
 [ "${1:-build}" = test ] && want+=("${test_pkgs[@]}")
 
+# One dpkg-query for all of them: build.sh runs this on every build.
 missing=()
+installed=" $(dpkg-query -W -f='${Package}:${Status}\n' "${want[@]}" 2>/dev/null |
+	awk -F: '/install ok installed$/ { printf "%s ", $1 }')"
 for p in "${want[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	case $installed in *" $p "*) ;; *) missing+=("$p") ;; esac
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -38,7 +38,11 @@ struct cvm_azure_collect_opts {
 	size_t report_data_len;
 	uint32_t ak_handle;      /* 0: CVM_TPM2_AZURE_AK */
 	bool skip_user_data;     /* do not write the nonce to 0x01400002 */
-	unsigned settle_ms;      /* wait after the write; azure-cvm-tooling waits 3000 */
+	/* 0: read the HCL report once, as it is (evidence v1, whose verdict does
+	 * not look at user-data; static test reports).  Otherwise re-read it until
+	 * its runtime claims' user-data starts with report_data, for at most this many
+	 * milliseconds.  azure-cvm-tooling instead sleeps 3000 ms and reads once. */
+	unsigned user_data_wait_ms;
 	bool allow_ak_mismatch;  /* collect even when the AK is not HCLAkPub (tests) */
 };
 
@@ -60,7 +64,8 @@ struct cvm_azure_collected {
  * extended in between causes a new quote, up to 3 times).
  * Returns 0; -EINVAL for bad options; -ENOENT when there is no HCL report or
  * no AK; -EBADMSG for an HCL report or runtime claims that do not parse, or a
- * quote that does not check out; -EOPNOTSUPP for an HCL report type other
+ * quote that does not check out; -ETIMEDOUT when user_data_wait_ms passed
+ * without a report carrying the report data; -EOPNOTSUPP for an HCL report type other
  * than SNP/TDX or an AK whose quote is not RSASSA/SHA-256; -EKEYREJECTED when
  * the AK is not HCLAkPub (unless allowed); -EAGAIN when the PCRs kept
  * changing; -ENOMEM; TPM errors as in tpm2.h. */

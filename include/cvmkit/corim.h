@@ -37,10 +37,12 @@ struct cvm_corim_opts {
 	const char *vendor;   /* NULL: "cvmkit" */
 	const char *model;    /* NULL: "uki" */
 	bool with_profile;    /* also profile-bound PCRs (PCR 7 of qemu-ovmf), as refvalues.h */
+	bool with_pcr5;       /* also PCR 5 (left out by default: see refvalues.h) */
 };
 
-/* Encodes the PCRs cvm_rv_add_prediction() would take (PREDICTED, not
- * profile-bound unless with_profile).  *ret_buf is malloc'd.
+/* Encodes the PCRs cvm_rv_add_prediction() would take (cvm_rv_takes():
+ * PREDICTED, not profile-bound unless with_profile, not PCR 5 unless
+ * with_pcr5).  *ret_buf is malloc'd.
  * Returns 0, -ENODATA (no PCR, or no bank with a CoRIM id), -ENOMEM. */
 int cvm_corim_build(const struct cvm_prediction *p, const struct cvm_corim_opts *opts, uint8_t **ret_buf,
 		    size_t *ret_len);

@@ -138,10 +138,18 @@ struct cvm_pcr_bank_values {
  * On success fills ret_banks[0..*ret_n_banks) in the log's bank order and
  * returns 0.  Errors: those of cvm_evlog_open()/cvm_evlog_next(); -EBADMSG
  * for a StartupLocality or H-CRTM event that repeats, is not in PCR 0, or
- * comes after PCR 0 was extended; -ENOBUFS if the log has more replayable banks than max_banks;
+ * comes after PCR 0 was extended; -ENODATA for an event (other than
+ * EV_NO_ACTION) without a digest for every bank the log declares
+ * (cvm_evlog_first_incomplete() finds it); -ENOBUFS if the log has more replayable banks than max_banks;
  * -ENOMEM.  Nothing is written on failure. */
 int cvm_evlog_replay(const uint8_t *buf, size_t len, struct cvm_pcr_bank_values *ret_banks,
 		     size_t max_banks, size_t *ret_n_banks);
+
+/* The first event (other than EV_NO_ACTION) that lacks a digest for one of
+ * the log's banks: fills *ret and *ret_index (0 = the header record) and
+ * returns 1; 0 when there is none; errors as cvm_evlog_next().  For naming
+ * the event cvm_evlog_replay() refused with -ENODATA. */
+int cvm_evlog_first_incomplete(const uint8_t *buf, size_t len, struct cvm_evlog_event *ret, size_t *ret_index);
 
 /* A short, printable (ASCII/UTF-8, no control characters) description of
  * ev's data: the name of an EFI variable, action and tag strings, EV_IPL

@@ -1,5 +1,6 @@
-/* Hash algorithms as TPM PCR banks know them, over mbedtls.
- * The TPM_ALG_ID values double as the enum values. */
+/* Hash algorithms as TPM PCR banks know them: over OpenSSL's libcrypto in
+ * host tools (hardware SHA where the CPU has it), over mbedtls in the guest
+ * (built with -DCVM_GUEST).  The TPM_ALG_ID values double as the enum values. */
 #ifndef CVMKIT_HASH_H
 #define CVMKIT_HASH_H
 
@@ -23,10 +24,10 @@ const char *cvm_hash_name(enum cvm_hash_alg alg);
 int cvm_hash_from_name(const char *name, enum cvm_hash_alg *ret_alg);
 
 /* Incremental hashing.  The context is caller-owned and opaque in size only
- * to keep mbedtls out of this header's users' include paths. */
+ * to keep the backend's headers out of this header's users' include paths. */
 struct cvm_hash_ctx {
 	enum cvm_hash_alg alg;
-	void *md; /* mbedtls_md_context_t, owned */
+	void *md; /* EVP_MD_CTX (host) or mbedtls_md_context_t (guest), owned */
 };
 int cvm_hash_init(struct cvm_hash_ctx *ctx, enum cvm_hash_alg alg);
 int cvm_hash_update(struct cvm_hash_ctx *ctx, const void *buf, size_t len);

@@ -108,6 +108,11 @@ struct cvm_http_parser {
 	int state, error;
 	size_t max_head, max_body;
 	bool no_body, chunked, has_length;
+	/* Set after init to refuse (-EBADMSG, at the head) a body that only the
+	 * connection's end would delimit.  The client sets it over TLS: a TCP
+	 * EOF there is not authenticated (no close_notify needed), so a machine
+	 * on the path could cut the body short and be believed. */
+	bool require_framing;
 	uint64_t remaining;                /* Content-Length or current chunk */
 	char *head;
 	size_t head_len, head_cap, line_start;

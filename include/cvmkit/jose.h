@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cvmkit/ct.h" /* cvm_ct_equal, declared here before it moved to common/ */
+
 #define CVM_JOSE_MAX_SIZE (1u << 20)
 
 /* ---------------------------------------------------------------- base64url */
@@ -33,10 +35,6 @@ int cvm_b64url_encode(const uint8_t *buf, size_t len, char *out, size_t cap);
  * (capacity cap).  Returns the decoded length; -EINVAL for malformed text;
  * -ENOBUFS when out is too small. */
 int cvm_b64url_decode(const char *s, size_t slen, uint8_t *out, size_t cap);
-
-/* Constant-time equality of two LEN-byte buffers: true when equal.  Time
- * depends on LEN only. */
-bool cvm_ct_equal(const void *a, const void *b, size_t len);
 
 /* explicit_bzero(p, len) then free(p); NULL is fine. */
 void cvm_jose_free_secret(void *p, size_t len);

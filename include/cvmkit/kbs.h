@@ -170,7 +170,8 @@ int cvm_kbs_http_transport(struct cvm_kbs_http_ctx *ctx, const char *base_url, c
 			   struct cvm_kbs_transport *ret);
 
 /* Evidence from an Azure vTPM (include/cvmkit/azure.h): writes the
- * report_data to NV 0x01400002, waits settle_ms, reads the HCL report, quotes
+ * report_data to NV 0x01400002, reads the HCL report (re-reading it for up to
+ * user_data_wait_ms until it carries report_data), quotes
  * PCRs 0-23 with it as qualifying data and builds evidence VERSION (1 or 2)
  * with the VCEK (SNP) or TD quote (TDX) the caller fetched from IMDS.  Pass
  * cvm_kbs_azure_evidence as the callback and a struct cvm_kbs_azure_ctx as
@@ -178,7 +179,7 @@ int cvm_kbs_http_transport(struct cvm_kbs_http_ctx *ctx, const char *base_url, c
 struct cvm_kbs_azure_ctx {
 	struct cvm_tpm2 *tpm;
 	int version;            /* 1 or 2 */
-	unsigned settle_ms;     /* 3000 on Azure; 0 against a static simulator */
+	unsigned user_data_wait_ms; /* cvm_azure_collect_opts'; 0 against a static simulator */
 	const uint8_t *vcek_der; size_t vcek_len;     /* SNP */
 	const uint8_t *td_quote; size_t td_quote_len; /* TDX */
 };

@@ -21,6 +21,7 @@
 #include "cvmkit/hash.h"
 #include "cvmkit/pcr.h"
 #include "cvmkit/pe.h"
+#include "cvmkit/sbvars.h"
 
 #define CVM_PREDICT_MAX_BANKS 4
 #define CVM_PREDICT_MAX_EVENTS 32          /* per PCR; PCR 11 needs at most 26 */
@@ -58,6 +59,10 @@ struct cvm_prediction {
 	size_t n_banks;
 	enum cvm_hash_alg banks[CVM_PREDICT_MAX_BANKS];
 	struct cvm_predict_pcr pcr[CVM_PCR_COUNT];
+	/* Secure Boot as modelled: from opts->sb, else off (the qemu-ovmf profile). */
+	bool secure_boot;
+	bool sb_inferred;                           /* opts->sb was a model (Azure template) */
+	char sb_source[CVM_SBVARS_SOURCE_MAX];      /* "" without opts->sb */
 };
 
 struct cvm_predict_opts {
@@ -69,6 +74,13 @@ struct cvm_predict_opts {
 	 * Application from Boot Option" and "Calling ..." again to PCR 4.  At
 	 * most CVM_PREDICT_MAX_FAILED_BOOTS. */
 	unsigned failed_boot_options;
+	/* The platform's Secure Boot variables (secure_boot 0 or 1), or NULL
+	 * for the Debian OVMF fresh-variables profile with Secure Boot off.
+	 * With them PCR 7 is their measurement (plus, Secure Boot on, the db
+	 * entry that authorises the UKI) and carries no profile, and with
+	 * Secure Boot on PCR 4 has no .linux event: systemd-stub's security
+	 * override lets the firmware load the embedded kernel unmeasured. */
+	const struct cvm_sbvars *sb;
 };
 #define CVM_PREDICT_MAX_FAILED_BOOTS 8
 
@@ -83,9 +95,9 @@ int cvm_predict_stub_version(const uint8_t *buf, size_t len, const struct cvm_pe
 
 /* Predicts every PCR for the image in buf[0, len): a UKI (starts with "MZ"),
  * a fixed VHD (valid footer) or a raw GPT disk, whose ESP holds
- * EFI/BOOT/BOOTX64.EFI.  Secure Boot is off (the target configuration).
- * PCR 5 needs the disk (a bare UKI gives CVM_PREDICT_NEEDS_DISK); PCR 7 is
- * the Debian OVMF fresh-variables value (profile "qemu-ovmf").
+ * EFI/BOOT/BOOTX64.EFI.  PCR 5 needs the disk (a bare UKI gives
+ * CVM_PREDICT_NEEDS_DISK); PCR 7 is the Debian OVMF fresh-variables value
+ * (profile "qemu-ovmf", Secure Boot off) unless opts->sb is given.
  * Returns 0 and fills *ret, or
  *   -EINVAL      bad opts (unknown or repeated bank, more than CVM_PREDICT_MAX_BANKS,
  *                failed_boot_options above CVM_PREDICT_MAX_FAILED_BOOTS);
@@ -94,6 +106,8 @@ int cvm_predict_stub_version(const uint8_t *buf, size_t len, const struct cvm_pe
  *   -EOPNOTSUPP  a stub version outside CVM_UKI_STUB_MIN..MAX, a
  *                multi-profile UKI (.profile), or a .cmdline that is not
  *                7-bit ASCII;
+ *   -EKEYREJECTED opts->sb has Secure Boot on and nothing in its db
+ *                authorises the UKI: the firmware would refuse to start it;
  *   -EFBIG, -ENOMEM. */
 int cvm_predict_image(const uint8_t *buf, size_t len, const struct cvm_predict_opts *opts,
 		      struct cvm_prediction *ret);

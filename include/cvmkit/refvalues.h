@@ -29,14 +29,29 @@ struct cvm_rv_set {
  * Returns 0, -EINVAL (pcr >= CVM_PCR_COUNT), -ENOSPC (CVM_RV_MAX_VALUES reached). */
 int cvm_rv_add(struct cvm_rv_set *s, unsigned pcr, const uint8_t value[32]);
 
-/* Adds the image-determined PCRs of a prediction: every PREDICTED PCR
- * without a platform profile (4, 8, 9, 11, 12, 13 and 5 when predicted from
- * a disk), plus profile-bound ones (PCR 7 of "qemu-ovmf") when with_profile.
- * The prediction must include the SHA-256 bank.  Returns the count of PCRs
- * added, -EINVAL (no SHA-256 bank), or the errors of cvm_rv_add(). */
-int cvm_rv_add_prediction(struct cvm_rv_set *s, const struct cvm_prediction *p, bool with_profile);
+/* Flags of cvm_rv_add_prediction().  PCR 5 is left out by default although
+ * it is predicted from a disk: besides the GPT it records ExitBootServices,
+ * which firmware measures again (another "Invocation" event) when the
+ * loader's first call fails and it is retried, so a healthy boot can miss a
+ * reference value that includes it (Constellation leaves PCR 5 out too). */
+#define CVM_RV_WITH_PROFILE 1u /* also profile-bound PCRs (PCR 7 of "qemu-ovmf") */
+#define CVM_RV_WITH_PCR5 2u    /* also PCR 5 when predicted (from a disk) */
 
-/* Adds the captured SHA-256 PCRs selected by sel (NULL: all captured).
+/* Adds the image-determined PCRs of a prediction: every PREDICTED PCR
+ * without a platform profile (4, 8, 9, 11, 12, 13), plus PCR 5 and
+ * profile-bound ones as FLAGS ask.  The prediction must include the SHA-256
+ * bank.  Returns the count of PCRs added, -EINVAL (no SHA-256 bank), or the
+ * errors of cvm_rv_add(). */
+int cvm_rv_add_prediction(struct cvm_rv_set *s, const struct cvm_prediction *p, unsigned flags);
+
+/* Whether FLAGS (CVM_RV_WITH_*) take prediction PCR i: the rule above, shared
+ * with the CoRIM encoder. */
+bool cvm_rv_takes(const struct cvm_prediction *p, unsigned i, unsigned flags);
+
+/* Adds the captured SHA-256 PCRs selected by sel (NULL: every captured PCR
+ * but 6, which holds the VM's identity on Azure and so differs from one VM
+ * of an image to the next: a reference value for it would fit one VM only;
+ * select it explicitly to have it).
  * Returns the count added, -EINVAL (no SHA-256 bank captured), or the errors of cvm_rv_add(). */
 int cvm_rv_add_capture(struct cvm_rv_set *s, const struct cvm_capture *c, const bool sel[CVM_PCR_COUNT]);
 

@@ -107,6 +107,7 @@ FAKE_AZ_GROUP_EXISTS=true PATH=$work/bin:$PATH "$deploy" up "${common[@]}" --out
 check "up into an existing group creates no group" bash -c "! grep -q 'group create' '$work/calls'"
 check "tdx picks a TDX size" grep -q 'vm create .*--size Standard_DC2es_v6' "$work/calls"
 check "generalized gives the CLI an (unused) admin user" grep -q 'vm create .*--admin-username cvmkit' "$work/calls"
+check "generalized tells Azure no agent will report" grep -q 'vm create .*--enable-agent false' "$work/calls"
 : >"$work/calls"
 PATH=$work/bin:$PATH "$deploy" delete --name demo --out "$work/out" --yes >/dev/null 2>&1
 cut -d' ' -f2-4 "$work/calls" >"$work/del-order"

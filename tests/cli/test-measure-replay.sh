@@ -47,5 +47,12 @@ check "legacy pcr 7" grep -q '"7":[[:space:]]*"859a5877266b5c909613468091a73380a
 err=$("$bin" replay /nonexistent/log 2>&1 >/dev/null)
 check "diagnostic form" grep -q '^cvm-measure: fatal: unable to read /nonexistent/log: ' <<<"$err"
 
+# An event without a digest for every declared bank is refused, naming it: tpm2-tools'
+# event-uefiaction.bin declares 4 banks (sha1, sha256, sha384, sha512) but its event 1
+# (PCR 4, EV_EFI_ACTION, after the 32 + 45-byte header) carries 2 (its .yaml).
+err=$("$bin" replay "$vec/tpm2-tools/event-uefiaction.bin" 2>&1 >/dev/null); rc=$?
+check "incomplete event exits 3" test "$rc" -eq 3
+check "incomplete event named" grep -qF 'event 1 (PCR 4, EV_EFI_ACTION) at offset 77 has no sha384,sha512 digest' <<<"$err"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -37,6 +38,9 @@ struct fake {
 	int defines, undefines, quotes;
 	int glitches;   /* full PCR reads that return a PCR 10 differing from the quote */
 	bool glitching; /* the current full read is one of them */
+	int stale_reads;    /* whole HCL report reads that still serve the previous report */
+	int report_reads;   /* whole HCL report reads */
+	uint8_t *stale;     /* the previous report: user-data of another nonce */
 };
 
 static struct fake F;
@@ -150,7 +154,12 @@ static int fake_tpm(void *userdata, const uint8_t *cmd, size_t len, uint8_t *res
 		assert_int_equal(cvm_be32(cmd + 14), CVM_TPM2_AZURE_HCL_REPORT_NV);
 		assert_true(sz <= 1024 && off + sz <= F.ev.hcl_report_len);
 		put16(p, &n, sz);
-		put(p, &n, F.ev.hcl_report + off, sz);
+		put(p, &n, (F.stale_reads > 0 ? F.stale : F.ev.hcl_report) + off, sz);
+		if (off + sz == F.ev.hcl_report_len) {
+			F.report_reads++;
+			if (F.stale_reads > 0)
+				F.stale_reads--;
+		}
 		return respond(resp, p, n, true, 0);
 	}
 	case 0x173: /* ReadPublic */
@@ -359,6 +368,77 @@ static void test_user_data_index(void **state)
 	unload();
 }
 
+/* A copy of the report whose runtime claims carry another user-data (one hex
+ * digit changed): what the paravisor serves until it has regenerated it. */
+static void make_stale(void)
+{
+	struct cvm_hcl_report h;
+	uint8_t *p;
+
+	F.stale = malloc(F.ev.hcl_report_len);
+	assert_non_null(F.stale);
+	memcpy(F.stale, F.ev.hcl_report, F.ev.hcl_report_len);
+	assert_int_equal(cvm_hcl_report_parse(F.stale, F.ev.hcl_report_len, &h), 0);
+	p = memmem(h.var_data, h.var_data_size, "\"user-data\":\"", 13);
+	assert_non_null(p);
+	p[13] = p[13] == '0' ? '1' : '0';
+}
+
+/* The report is re-read until it carries the nonce, not read once after a
+ * fixed sleep; a report that never does fails collection at the deadline. */
+static void test_report_regenerated(void **state)
+{
+	struct cvm_azure_collect_opts o;
+	struct cvm_azure_collected c;
+	struct timespec t0, t1;
+	long ms;
+
+	(void)state;
+	load("az-snp-vtpm", "evidence-v2.json", CVM_TEE_AZ_SNP_VTPM);
+	make_stale();
+	o = opts();
+	o.user_data_wait_ms = 5000;
+	F.stale_reads = 3;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(cvm_azure_collect(T, &o, &c), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(F.report_reads, 4);
+	assert_memory_equal(c.hcl_report, F.ev.hcl_report, F.ev.hcl_report_len);
+	/* 10 + 20 + 40 ms of back-off, far from the deadline. */
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 69 && ms < 4000); /* ms is truncated; well under the 5 s deadline */
+	cvm_azure_collected_free(&c);
+
+	/* Fresh at once: one read, no sleep. */
+	F.report_reads = 0;
+	assert_int_equal(cvm_azure_collect(T, &o, &c), 0);
+	assert_int_equal(F.report_reads, 1);
+	cvm_azure_collected_free(&c);
+
+	/* Never regenerated: -ETIMEDOUT once the deadline passed, nothing returned. */
+	F.stale_reads = 1000;
+	F.report_reads = 0;
+	o.user_data_wait_ms = 300;
+	memset(&c, 0, sizeof(c));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(cvm_azure_collect(T, &o, &c), -ETIMEDOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 299 && ms < 3000); /* the deadline, truncated to ms, plus at most one sleep */
+	assert_true(F.report_reads >= 3);
+	assert_null(c.hcl_report);
+
+	/* No wait asked (evidence v1, static reports): the report as it is. */
+	F.report_reads = 0;
+	o.user_data_wait_ms = 0;
+	assert_int_equal(cvm_azure_collect(T, &o, &c), 0);
+	assert_int_equal(F.report_reads, 1);
+	assert_memory_equal(c.hcl_report, F.stale, F.ev.hcl_report_len);
+	cvm_azure_collected_free(&c);
+	free(F.stale);
+	unload();
+}
+
 static void test_failures(void **state)
 {
 	struct cvm_azure_collect_opts o;
@@ -446,6 +526,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_snp_v2),
 		cmocka_unit_test(test_user_data_index),
+		cmocka_unit_test(test_report_regenerated),
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_tdx_v1),
 	};

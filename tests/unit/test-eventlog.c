@@ -54,6 +54,31 @@ static uint8_t *read_vec(const char *sub, size_t *len)
 	return tu_read(p, len);
 }
 
+/* Whether tpm2-tools' own reading of vector log SUB (SUB.yaml, when there is
+ * one) shows an event with fewer digests (DigestCount) than the banks the
+ * header declares (numberOfAlgorithms): such a log is refused by replay. */
+static bool yaml_incomplete(const char *sub)
+{
+	char path[600], line[256];
+	unsigned banks = 0, count;
+	bool incomplete = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s.yaml", tu_vectors(sub));
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		const char *s = line + strspn(line, " -");
+		if (sscanf(s, "numberOfAlgorithms: %u", &count) == 1)
+			banks = count;
+		else if (sscanf(s, "DigestCount: %u", &count) == 1 && count < banks)
+			incomplete = true;
+	}
+	fclose(f);
+	return incomplete;
+}
+
 /* Replays a vector log into a fresh array (freed by the caller). */
 static struct cvm_pcr_bank_values *replay_vec(const char *sub, size_t *ret_n)
 {
@@ -184,8 +209,9 @@ static void tpm2_tools_expected_pcrs(void **state)
 {
 	char line[512], file[256] = "";
 	struct cvm_pcr_bank_values *v = NULL;
-	size_t nv = 0;
-	unsigned matched = 0, lines = 0, files = 0;
+	size_t nv = 0, len;
+	unsigned matched = 0, lines = 0, files = 0, refused = 0, refused_files = 0;
+	bool incomplete = false;
 	FILE *f;
 
 	f = fopen(tu_vectors("measured-boot/tpm2-tools/EXPECTED-PCRS.txt"), "r");
@@ -198,14 +224,32 @@ static void tpm2_tools_expected_pcrs(void **state)
 		if (sscanf(line, "[%255[^]]]", file) == 1) {
 			char sub[512];
 			free(v);
+			v = NULL;
 			snprintf(sub, sizeof(sub), "measured-boot/tpm2-tools/%s", file);
-			v = replay_vec(sub, &nv);
+			incomplete = yaml_incomplete(sub);
+			if (incomplete) {
+				/* tpm2-tools extends only the banks an event has digests
+				 * for; cvmkit refuses such a log (see eventlog.h). */
+				uint8_t *buf = read_vec(sub, &len);
+				struct cvm_pcr_bank_values *t = calloc(CVM_EVLOG_MAX_BANKS, sizeof(*t));
+				assert_non_null(t);
+				assert_int_equal(cvm_evlog_replay(buf, len, t, CVM_EVLOG_MAX_BANKS, &nv), -ENODATA);
+				free(t);
+				free(buf);
+				refused_files++;
+			} else {
+				v = replay_vec(sub, &nv);
+			}
 			files++;
 			continue;
 		}
 		if (sscanf(line, "%15s %u %129s", bank, &idx, hex) != 3)
 			continue;
 		lines++;
+		if (incomplete) {
+			refused++;
+			continue;
+		}
 		assert_non_null(v);
 		b = find_bank(v, nv, bank);
 		assert_non_null(b);
@@ -219,7 +263,10 @@ static void tpm2_tools_expected_pcrs(void **state)
 	free(v);
 	assert_int_equal(files, 12);
 	assert_int_equal(lines, 130);
-	assert_int_equal(matched, 130);
+	/* event-uefiaction.bin and event-uefivar.bin: 2 digests, 4 banks declared. */
+	assert_int_equal(refused_files, 2);
+	assert_int_equal(refused, 4);
+	assert_int_equal(matched, 126);
 }
 
 /* expected.json: format, banks, event counts and PCRs of every log case. */
@@ -228,7 +275,7 @@ static void expected_json_cases(void **state)
 	size_t len;
 	uint8_t *buf = read_vec("measured-boot/expected.json", &len);
 	cJSON *root = cJSON_ParseWithLength((const char *)buf, len), *c;
-	unsigned cases = 0, pcrs = 0, pcr7_events = 0;
+	unsigned cases = 0, pcrs = 0, pcr7_events = 0, incomplete_cases = 0;
 
 	assert_non_null(root);
 	cJSON_ArrayForEach(c, cJSON_GetObjectItem(root, "cases")) {
@@ -281,6 +328,13 @@ static void expected_json_cases(void **state)
 			it = cJSON_GetObjectItem(exp, "event_count");
 		assert_int_equal(nev, (size_t)cJSON_GetNumberValue(it));
 
+		if (yaml_incomplete(sub)) {
+			assert_int_equal(cvm_evlog_replay(lbuf, llen, v, CVM_EVLOG_MAX_BANKS, &nv), -ENODATA);
+			free(lbuf);
+			incomplete_cases++;
+			cases++;
+			continue;
+		}
 		assert_int_equal(cvm_evlog_replay(lbuf, llen, v, CVM_EVLOG_MAX_BANKS, &nv), 0);
 		cJSON *bank;
 		cJSON_ArrayForEach(bank, cJSON_GetObjectItem(exp, "pcrs")) {
@@ -300,9 +354,11 @@ static void expected_json_cases(void **state)
 	}
 	cJSON_Delete(root);
 	free(buf);
-	/* 12 tpm2-tools logs + 4 go-attestation logs; 130 tpm2-tools values + 8 Windows. */
+	/* 12 tpm2-tools logs + 4 go-attestation logs; 130 tpm2-tools values + 8 Windows,
+	 * less the 4 of the two logs replay refuses (yaml_incomplete()). */
 	assert_int_equal(cases, 16);
-	assert_int_equal(pcrs, 138);
+	assert_int_equal(incomplete_cases, 2);
+	assert_int_equal(pcrs, 134);
 	assert_int_equal(pcr7_events, 7 + 8 + 6);
 }
 
@@ -456,30 +512,55 @@ static void describe_event_blobs(void **state)
 
 /* --------------------------------------------------------- crafted logs */
 
+static const uint8_t nz_digest[32] = { 1, 2, 3 };
+
+/* The basic crafted log; the PCR 5 separator carries both digests, or (when
+ * PARTIAL) only SHA-256's, and *ret_at is where that record starts. */
+static void put_basic(struct blob *b, bool partial, size_t *ret_at)
+{
+	static const uint8_t zero12[12], junk[7] = "garbage";
+
+	put_specid(b, two_banks, 2, 3);
+	/* EV_NO_ACTION with a non-zero digest in PCR 4 must not be extended. */
+	put32(b, 4);
+	put32(b, CVM_EV_NO_ACTION);
+	put32(b, 1);
+	put16(b, CVM_HASH_SHA256);
+	put(b, nz_digest, 32);
+	put32(b, 0);
+	put_event2(b, 4, CVM_EV_SEPARATOR, two_banks, 2, sep_data, 4);
+	*ret_at = b->n;
+	if (partial)
+		put_event2(b, 5, CVM_EV_SEPARATOR, two_banks + 1, 1, sep_data, 4);
+	else
+		put_event2(b, 5, CVM_EV_SEPARATOR, two_banks, 2, sep_data, 4);
+	put(b, zero12, sizeof(zero12));
+	put(b, junk, sizeof(junk)); /* after padding: never parsed */
+}
+
 static void crafted_basic_and_padding(void **state)
 {
-	struct blob b = { 0 };
+	struct blob b = { 0 }, full = { 0 };
 	struct cvm_pcr_bank_values v[CVM_EVLOG_MAX_BANKS];
-	static const uint8_t zero12[12], junk[7] = "garbage";
-	static const uint8_t nz_digest[32] = { 1, 2, 3 };
+	struct cvm_evlog_event bad;
 	char hex[129];
-	size_t n, nev;
+	size_t n, nev, at, idx;
 
-	put_specid(&b, two_banks, 2, 3);
-	/* EV_NO_ACTION with a non-zero digest in PCR 4 must not be extended. */
-	put32(&b, 4);
-	put32(&b, CVM_EV_NO_ACTION);
-	put32(&b, 1);
-	put16(&b, CVM_HASH_SHA256);
-	put(&b, nz_digest, 32);
-	put32(&b, 0);
-	put_event2(&b, 4, CVM_EV_SEPARATOR, two_banks, 2, sep_data, 4);
-	/* A record with only one of the two banks extends only that bank. */
-	put_event2(&b, 5, CVM_EV_SEPARATOR, two_banks + 1, 1, sep_data, 4);
-	put(&b, zero12, sizeof(zero12));
-	put(&b, junk, sizeof(junk)); /* after padding: never parsed */
+	put_basic(&b, true, &at);
+	/* A record with only one of the two banks would leave SHA-1's PCR 5
+	 * behind: replay refuses the log, and the event can be named. */
+	assert_int_equal(replay_blob(&b, v, &n), -ENODATA);
+	assert_int_equal(cvm_evlog_first_incomplete(b.p, b.n, &bad, &idx), 1);
+	assert_int_equal(idx, 3);
+	assert_int_equal(bad.pcr, 5);
+	assert_int_equal(bad.type, CVM_EV_SEPARATOR);
+	assert_int_equal(bad.offset, at);
+	assert_int_equal(bad.n_digests, 1);
 
-	assert_int_equal(replay_blob(&b, v, &n), 0);
+	put_basic(&full, false, &at);
+	assert_int_equal(cvm_evlog_first_incomplete(full.p, full.n, &bad, &idx), 0);
+	assert_int_equal(replay_blob(&full, v, &n), 0);
+	free(full.p);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].alg, CVM_HASH_SHA1);
 	assert_int_equal(v[1].alg, CVM_HASH_SHA256);
@@ -489,7 +570,9 @@ static void crafted_basic_and_padding(void **state)
 	assert_string_equal(hex, SEP_PCR_SHA1);
 	pcr_hex(&v[1], 5, hex);
 	assert_string_equal(hex, SEP_PCR_SHA256);
-	assert_false(v[0].touched[5]);
+	pcr_hex(&v[0], 5, hex);
+	assert_string_equal(hex, SEP_PCR_SHA1);
+	assert_true(v[0].touched[5]);
 	assert_true(v[1].touched[5]);
 	assert_false(v[1].touched[0]);
 	/* Reset values: 17..22 all-FF, the rest zero. */
@@ -833,10 +916,9 @@ static void cli_replay_json(void **state)
 	int status;
 
 	snprintf(bin, sizeof(bin), "%s/build/bin/cvm-measure", top ? top : ".");
-	if (access(bin, X_OK) != 0) {
-		print_message("cvm-measure not built, skipping the CLI test\n");
-		skip();
-	}
+	/* make check builds the CLIs its tests call: a missing one is a failure. */
+	if (access(bin, X_OK) != 0)
+		fail_msg("%s is not built (make check builds it)", bin);
 	snprintf(cmd, sizeof(cmd), "'%s' replay --json --bank sha256 --pcrs 7,12 '%s'", bin,
 		 tu_vectors("measured-boot/tpm2-tools/event-sd-boot-fedora37.bin"));
 	p = popen(cmd, "r");

@@ -37,8 +37,7 @@ static uint8_t *pattern(size_t n, uint32_t seed)
 
 static int have_tools(void)
 {
-	return system("command -v fsck.fat >/dev/null 2>&1 && command -v mtype >/dev/null 2>&1 && "
-		      "command -v mkfs.fat >/dev/null 2>&1") == 0;
+	return tu_have_tools("fsck.fat mtype mkfs.fat", "dosfstools/mtools cross-check");
 }
 
 /* Runs cmd, returns its exit status; output (stdout+stderr) into out. */

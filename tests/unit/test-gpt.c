@@ -259,7 +259,7 @@ static void sgdisk_agrees(void **state)
 	char *dir, path[600], cmd[1400], out[8192];
 	FILE *f;
 
-	if (system("command -v sgdisk >/dev/null 2>&1") != 0) {
+	if (!tu_have_tools("sgdisk", "sgdisk cross-check")) {
 		skip();
 		return;
 	}
@@ -553,7 +553,7 @@ static void whole_image_roundtrip(void **state)
 	assert_memory_equal(back, uki, uki_len);
 	free(back);
 
-	if (system("command -v mdir >/dev/null 2>&1 && command -v sgdisk >/dev/null 2>&1") == 0) {
+	if (tu_have_tools("mdir sgdisk", "sgdisk/mtools cross-check of the VHD")) {
 		char *dir = tu_mkdtemp(), path[600], cmd[1400];
 		/* The raw disk, as the VM sees it (the footer is not part of the disk). */
 		snprintf(path, sizeof(path), "%s/disk.img", dir);

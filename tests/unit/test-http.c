@@ -75,6 +75,30 @@ static void byte_at_a_time(void **state)
 	cvm_http_response_free(&rs);
 }
 
+/* require_framing (what the client sets over TLS): a body delimited by the
+ * connection's end is refused at the head; framed or empty ones pass. */
+static int feed_framed(const char *s)
+{
+	struct cvm_http_parser p;
+	int r;
+
+	cvm_http_parser_init(&p, 0, 0, false);
+	p.require_framing = true;
+	r = cvm_http_parser_feed(&p, (const uint8_t *)s, strlen(s));
+	cvm_http_parser_free(&p);
+	return r;
+}
+
+static void framing_required(void **state)
+{
+	assert_int_equal(feed_framed("HTTP/1.1 200 OK\r\n\r\nall of it"), -EBADMSG);
+	assert_int_equal(feed_framed("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n"), -EBADMSG);
+	assert_int_equal(feed_framed("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"), 1);
+	assert_int_equal(feed_framed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"), 1);
+	assert_int_equal(feed_framed("HTTP/1.1 204 No Content\r\n\r\n"), 1);
+	assert_int_equal(feed_framed("HTTP/1.1 304 Not Modified\r\n\r\n"), 1);
+}
+
 static void until_close_and_no_body(void **state)
 {
 	struct cvm_http_response rs;
@@ -627,6 +651,7 @@ int main(void)
 		cmocka_unit_test(content_length),
 		cmocka_unit_test(byte_at_a_time),
 		cmocka_unit_test(until_close_and_no_body),
+		cmocka_unit_test(framing_required),
 		cmocka_unit_test(caps),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test(urls),

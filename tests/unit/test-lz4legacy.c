@@ -19,10 +19,7 @@
 
 static int have_lz4(void)
 {
-	if (system("command -v lz4 >/dev/null 2>&1") == 0)
-		return 1;
-	print_message("SKIP: lz4(1) not installed, CLI cross-check skipped\n");
-	return 0;
+	return tu_have_tools("lz4", "lz4(1) CLI cross-check");
 }
 
 /* Compressible but not trivial: text with a slowly changing counter. */

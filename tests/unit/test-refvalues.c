@@ -100,6 +100,32 @@ static void capture_map_and_message(void **state)
 	free(txt);
 }
 
+/* Without a selection a capture gives every PCR but 6 (the VM's identity on
+ * Azure); asked for, 6 is there. */
+static void capture_default_leaves_pcr6_out(void **state)
+{
+	struct cvm_rv_set s = { 0 };
+	struct cvm_capture c = { 0 };
+	bool sel[CVM_PCR_COUNT] = { false };
+	size_t len;
+	uint8_t *txt = vector_pcrs(&len);
+	unsigned have = 0;
+
+	assert_int_equal(cvm_capture_parse(txt, len, &c), 0);
+	for (unsigned i = 0; i < CVM_PCR_COUNT; i++)
+		have += cvm_capture_bank(&c, CVM_HASH_SHA256)->have[i];
+	assert_int_equal(have, 24); /* the vector file lists all 24 PCRs */
+	assert_int_equal(cvm_rv_add_capture(&s, &c, NULL), 23);
+	assert_int_equal(s.n[6], 0);
+	assert_int_equal(s.n[0], 1);
+	assert_int_equal(s.n[7], 1);
+	sel[6] = true;
+	assert_int_equal(cvm_rv_add_capture(&s, &c, sel), 1);
+	assert_int_equal(s.n[6], 1);
+	cvm_capture_free(&c);
+	free(txt);
+}
+
 static void add_rules(void **state)
 {
 	struct cvm_rv_set s = { 0 };
@@ -153,6 +179,17 @@ static void from_prediction(void **state)
 	free(text);
 	assert_int_equal(cvm_rv_add_prediction(&s, p, true), 3);
 	assert_int_equal(s.n[7], 1);
+	/* PCR 5 predicted (from a disk): only on request. */
+	p->pcr[5].status = CVM_PREDICT_PREDICTED;
+	p->pcr[5].value[1][0] = 0x55;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(cvm_rv_add_prediction(&s, p, 0), 2);
+	assert_int_equal(s.n[5], 0);
+	assert_false(cvm_rv_takes(p, 5, CVM_RV_WITH_PROFILE));
+	assert_int_equal(cvm_rv_add_prediction(&s, p, CVM_RV_WITH_PCR5), 3);
+	assert_int_equal(s.n[5], 1);
+	assert_int_equal(s.v[5][0][0], 0x55);
+	assert_true(cvm_rv_takes(p, 5, CVM_RV_WITH_PCR5));
 	p->n_banks = 1;
 	assert_int_equal(cvm_rv_add_prediction(&s, p, false), -EINVAL);
 	free(p);
@@ -163,6 +200,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(capture_map_and_message),
 		cmocka_unit_test(add_rules),
+		cmocka_unit_test(capture_default_leaves_pcr6_out),
 		cmocka_unit_test(from_prediction),
 	};
 	return cmocka_run_group_tests_name("refvalues", tests, NULL, NULL);

@@ -45,7 +45,12 @@ static const char server_py[] =
 	"            if not d: break\n"
 	"            data += d\n"
 	"        body = ('hello ' + t.version()).encode()\n"
-	"        t.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(body) + body)\n"
+	"        if data.startswith(b'GET /unframed '):\n"
+	"            # No Content-Length, no chunks: the body ends with a TCP FIN\n"
+	"            # (Python closes without close_notify), as a truncation would.\n"
+	"            t.sendall(b'HTTP/1.1 200 OK\\r\\n\\r\\n' + body)\n"
+	"        else:\n"
+	"            t.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(body) + body)\n"
 	"        t.close()\n"
 	"    except Exception:\n"
 	"        c.close()\n";
@@ -183,8 +188,8 @@ static struct fixture *need(void **state)
 	return fx;
 }
 
-/* GETs https://127.0.0.1:port/ (or url) and returns the status (or the error). */
-static int get(uint16_t port, const struct cvm_tls_options *o, char *body, size_t size)
+/* GETs https://127.0.0.1:port/PATH and returns the status (or the error). */
+static int get_path(uint16_t port, const char *path, const struct cvm_tls_options *o, char *body, size_t size)
 {
 	struct cvm_http_client cl = CVM_HTTP_CLIENT_DEFAULTS;
 	struct cvm_http_response rs;
@@ -194,7 +199,7 @@ static int get(uint16_t port, const struct cvm_tls_options *o, char *body, size_
 	cl.tls = o;
 	cl.max_attempts = 1;
 	cl.connect_timeout_ms = 5000;
-	snprintf(url, sizeof(url), "https://127.0.0.1:%u/", port);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u/%s", port, path);
 	struct cvm_http_request rq = { .method = "GET", .url = url };
 	r = cvm_http_request(&cl, &rq, &rs);
 	if (r < 0)
@@ -203,6 +208,26 @@ static int get(uint16_t port, const struct cvm_tls_options *o, char *body, size_
 	r = rs.status;
 	cvm_http_response_free(&rs);
 	return r;
+}
+
+static int get(uint16_t port, const struct cvm_tls_options *o, char *body, size_t size)
+{
+	return get_path(port, "", o, body, size);
+}
+
+/* Over TLS a body must be framed (Content-Length or chunked): one that only
+ * the TCP EOF ends could have been cut short by anyone on the path. */
+static void unframed_refused(void **state)
+{
+	struct fixture *fx = need(state);
+	struct cvm_tls_options o = { 0 };
+	char body[64];
+
+	o.ca = fx->ca;
+	o.ca_len = fx->ca_len;
+	assert_int_equal(get_path(fx->port13, "", &o, body, sizeof(body)), 200);
+	assert_int_equal(get_path(fx->port13, "unframed", &o, body, sizeof(body)), -EBADMSG);
+	assert_int_equal(get_path(fx->port12, "unframed", &o, body, sizeof(body)), -EBADMSG);
 }
 
 static void ca_mode(void **state)
@@ -350,6 +375,7 @@ int main(void)
 		cmocka_unit_test(ca_mode),
 		cmocka_unit_test(ca_mode_rejects),
 		cmocka_unit_test(pin_mode),
+		cmocka_unit_test(unframed_refused),
 		cmocka_unit_test(not_tls),
 	};
 

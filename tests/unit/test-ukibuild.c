@@ -176,10 +176,8 @@ static void check_objdump(const char *dir, const uint8_t *u, size_t ulen, const 
 {
 	char p[1024];
 
-	if (system("command -v objdump >/dev/null 2>&1") != 0) {
-		print_message("SKIP: objdump not installed\n");
+	if (!tu_have_tools("objdump", "objdump section cross-check"))
 		return;
-	}
 	snprintf(p, sizeof(p), "%s/uki.efi", dir);
 	assert_int_equal(cvm_write_file_atomic(p, u, ulen, 0644), 0);
 	assert_int_equal(run("cd '%s' && objdump -h uki.efi | awk '$2 ~ /^\\./ { print $2, $3 }' > sec.txt && "
@@ -189,14 +187,12 @@ static void check_objdump(const char *dir, const uint8_t *u, size_t ulen, const 
 			     "test \"$(awk '{print $1}' sec.txt | tail -5 | tr '\\n' ' ')\" = '.osrel .cmdline .uname .initrd .linux '",
 			     dir, parts[CVM_UKI_INITRD].len, parts[CVM_UKI_LINUX].len), 0);
 	/* osslsigncode recomputes the PE CheckSum and warns when the header's differs. */
-	if (system("command -v osslsigncode >/dev/null 2>&1") == 0) {
+	if (tu_have_tools("osslsigncode", "osslsigncode CheckSum cross-check")) {
 		struct cvm_pe pe;
 		assert_int_equal(cvm_pe_parse(u, ulen, &pe), 0);
 		assert_int_equal(run("cd '%s' && osslsigncode verify -in uki.efi > ossl.txt 2>&1; "
 				     "grep -q 'PE checksum *: %08X' ossl.txt && ! grep -qi 'invalid PE checksum' ossl.txt",
 				     dir, pe.checksum), 0);
-	} else {
-		print_message("SKIP: osslsigncode not installed, CheckSum cross-check skipped\n");
 	}
 }
 
@@ -329,10 +325,8 @@ static void real_stub(void **state)
 	struct cvm_uki_part parts[CVM_UKI_SECTION_MAX];
 	struct cvm_pe up;
 
-	if (!spath) {
-		print_message("SKIP: $CVMKIT_STUB unset and systemd-boot-efi not in the deps cache\n");
-		skip();
-	}
+	if (!spath)
+		tu_skip_or_fail("$CVMKIT_STUB unset and systemd-boot-efi not in the deps cache");
 	kpath = real_file("CVMKIT_VMLINUZ", "linux-image-cloud-amd64", "./boot/vmlinuz-*", &ktmp);
 	stub = tu_read(spath, &sl);
 	if (kpath) {

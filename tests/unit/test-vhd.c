@@ -212,7 +212,7 @@ static void qemu_img_agrees(void **state)
 	uint8_t *v;
 	FILE *p;
 
-	if (system("command -v qemu-img >/dev/null 2>&1") != 0) {
+	if (!tu_have_tools("qemu-img", "qemu-img cross-check")) {
 		skip();
 		return;
 	}

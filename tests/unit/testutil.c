@@ -49,6 +49,46 @@ void tu_require_python_module(const char *module)
 	skip();
 }
 
+bool tu_have_tools(const char *tools, const char *what)
+{
+	const char *ci = getenv("CI"), *p = tools;
+	char tool[64], cmd[160];
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (n && n < sizeof(tool)) {
+			memcpy(tool, p, n);
+			tool[n] = 0;
+			snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null 2>&1", tool);
+			if (system(cmd) != 0) {
+				if (ci && strcmp(ci, "true") == 0)
+					fail_msg("%s: %s is not installed (required under CI=true)", what, tool);
+				print_message("SKIP: %s: %s not installed\n", what, tool);
+				return false;
+			}
+		}
+		p += n + (p[n] == ' ');
+	}
+	return true;
+}
+
+void tu_skip_or_fail(const char *fmt, ...)
+{
+	const char *ci = getenv("CI");
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (ci && strcmp(ci, "true") == 0)
+		fail_msg("%s (required under CI=true)", why);
+	print_message("SKIP: %s\n", why);
+	skip();
+	abort(); /* skip() longjmps out of the test */
+}
+
 uint8_t *tu_read(const char *path, size_t *ret_len)
 {
 	uint8_t *buf = NULL;

@@ -2,6 +2,7 @@
 #ifndef CVMKIT_TESTUTIL_H
 #define CVMKIT_TESTUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,18 @@ uint8_t *tu_unhex(const char *hex, size_t *ret_len);
  * CI=true, where the test fails naming the package to install.  Call it
  * before allocating anything the test would otherwise have to free. */
 void tu_require_python_module(const char *module);
+
+/* Whether every command of TOOLS (space-separated) is on PATH: the
+ * independent tools a cross-check runs (sgdisk, cpio, lz4, ...).  When one is
+ * missing, under CI=true the test fails naming it; otherwise the function
+ * prints "SKIP: WHAT: TOOL not installed" and returns false, and the caller
+ * leaves that cross-check out (or skips the test).  Never silent. */
+bool tu_have_tools(const char *tools, const char *what);
+
+/* For an input the test cannot do without (a pinned package in the deps
+ * cache, root): under CI=true fails the test with WHY, otherwise prints
+ * "SKIP: WHY" and skips it.  Does not return. */
+void tu_skip_or_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* A fresh private directory under $TMPDIR, removed by tu_rmtree(). */
 char *tu_mkdtemp(void);
