@@ -30,13 +30,14 @@ HOST_CFLAGS   := $(CFLAGS_COMMON) -g -MMD -MP
 HOST_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_HOST_CPPFLAGS)
 HOST_LDFLAGS  := $(DEPS_HOST_LDFLAGS) -Wl,--gc-sections
 # libarchive (Debian's libarchive-dev) reads container image tarballs and
-# layers (tar, gzip, zstd) for cvm-image; the guest never links it.
-HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -larchive -pthread
+# layers (tar, gzip, zstd) for cvm-image; zlib inflates peer-pod initdata. The
+# guest never links libarchive.
+HOST_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -larchive -lz -pthread
 
 MUSL_CFLAGS   := $(CFLAGS_COMMON) -Os -MMD -MP
 MUSL_CPPFLAGS := $(CPPFLAGS_COMMON) $(DEPS_MUSL_CPPFLAGS)
 MUSL_LDFLAGS  := -static $(DEPS_MUSL_LDFLAGS) -Wl,--gc-sections -Wl,--build-id=none -s
-MUSL_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson
+MUSL_LIBS     := -lmbedtls -lmbedx509 -lmbedcrypto -lcjson -lz
 
 # ---------------------------------------------------------------- modules
 # Every module is a directory of .c files; main.c (if any) is its CLI.
@@ -70,8 +71,8 @@ CLI_ovmf    := ovmf
 # Third-party libraries per CLI: measure never links TLS.  -lcrypto is
 # OpenSSL's libcrypto (common/hash.c's host backend: hardware SHA), not its
 # TLS library libssl; ovmf gets it too so that it may use common/.
-CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -larchive -pthread
-CLILIBS_measure := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -pthread
+CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -larchive -lz -pthread
+CLILIBS_measure := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -lz -pthread
 CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lcjson -pthread
 CLILIBS_ovmf    := -lmbedcrypto -lcrypto -lcjson -pthread
 CLIS := $(foreach m,image measure attest ovmf,$(if $(wildcard $(m)/main.c),$(B)/bin/cvm-$(m)))

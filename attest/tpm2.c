@@ -32,6 +32,7 @@
 #define CC_GET_CAPABILITY 0x17A
 #define CC_GET_RANDOM 0x17B
 #define CC_PCR_READ 0x17E
+#define CC_PCR_EXTEND 0x182
 
 #define CAP_TPM_PROPERTIES 6
 #define NV_CHUNK_FALLBACK 512
@@ -864,6 +865,27 @@ int cvm_tpm2_nv_write(struct cvm_tpm2 *t, uint32_t auth_handle, uint32_t index, 
 		done += n;
 	}
 	return 0;
+}
+
+int cvm_tpm2_pcr_extend(struct cvm_tpm2 *t, unsigned pcr, uint16_t hash_alg, const uint8_t *digest)
+{
+	struct wr w;
+	struct rd p;
+	size_t n = digest_size(hash_alg);
+	int r;
+
+	if (pcr >= CVM_TPM2_PCR_COUNT || !n)
+		return -EINVAL;
+	w_begin(&w, t, true, CC_PCR_EXTEND);
+	w_u32(&w, pcr); /* a PCR's handle is its index */
+	w_pw_auth(&w);
+	w_u32(&w, 1); /* TPML_DIGEST_VALUES: this one bank only */
+	w_u16(&w, hash_alg);
+	w_bytes(&w, digest, n);
+	r = execute(t, &w, true, 0, &p);
+	if (r < 0)
+		return r;
+	return rd_done(&p) ? 0 : -EPROTO;
 }
 
 int cvm_tpm2_quote(struct cvm_tpm2 *t, uint32_t sign_handle, const uint8_t *nonce, size_t nonce_len,

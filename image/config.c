@@ -44,7 +44,8 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "kernel", "image", false, true, NULL,
 	  "host path of the kernel to embed instead of the pinned one (--linux); a different kernel build is a different image" },
 	{ "kbs", "url", false, false, NULL,
-	  "Trustee KBS base URL, https://HOST[:PORT] (no path); setting it adds the attest and secrets phases, which need [network]" },
+	  "Trustee KBS base URL, https://HOST[:PORT] (no path); setting it adds the attest and secrets phases, which need "
+	  "[network]; \"initdata\": the url (and, without ca or pin, the cert) of initdata's aa.toml [token_configs.kbs]" },
 	{ "kbs", "ca", false, true, NULL,
 	  "host PEM file of the CA that signed the KBS certificate; embedded as /etc/cvmkit/kbs-ca.pem, so it is measured" },
 	{ "kbs", "pin", false, false, NULL,
@@ -79,6 +80,11 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	  "is marked provisioned (auto: only when DMI says Azure); needs [network]" },
 	{ "azure", "ready_timeout", false, false, "30",
 	  "seconds the Ready report may take, retries included (1-600); after it the boot goes on without it" },
+	{ "initdata", "require", false, false, "no",
+	  "yes: boot only with an initdata document in IMDS userData (fail closed without one)" },
+	{ "initdata", "source", false, false, "auto",
+	  "auto (read IMDS userData when [kbs] is set or initdata is required), imds, or none; a document read is "
+	  "extended into PCR 8 and exposed read-only in /run/initdata" },
 	{ "image", "esp_size_mib", false, false, "0", "EFI system partition size in MiB (0 = smallest that fits)" },
 	{ "image", "min_disk_mib", false, false, "20",
 	  "smallest virtual size of the disk in MiB, 0-4096 (Azure's managed-disk upload needs 20; 0 = no minimum); "

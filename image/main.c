@@ -478,6 +478,7 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 	static char names[64][65];
 	size_t n_names = 0;
 	const char *hostpart;
+	bool from_initdata;
 	char *end;
 	unsigned long v;
 	int r;
@@ -487,20 +488,25 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 			return kbs_bad("[kbs] secret, sealed, ca and pin need [kbs] url");
 		return 0;
 	}
-	if (has_newline(url) || strchr(url, ' ') || strlen(url) > 200)
+	/* url = initdata: the URL arrives at boot, bound into PCR 8. */
+	from_initdata = !strcmp(url, "initdata");
+	if (!from_initdata && (has_newline(url) || strchr(url, ' ') || strlen(url) > 200))
 		return kbs_bad("[kbs] url: one line without spaces, at most 200 characters");
 	if (!is_yes_no(legacy))
 		return kbs_bad("[kbs] legacy_tee_names is yes or no");
 	/* No plain HTTP, not even on request: the JWE hides a secret but does not
 	 * say who sent it, and sealed-secret keys come from the same KBS, so a
 	 * machine on the path could hand the workload secrets of its choosing. */
-	if (strncmp(url, "https://", 8))
-		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] (plain http:// is not supported)", url);
-	hostpart = url + 8;
-	if (!*hostpart || *hostpart == '/' || *hostpart == ':' || strchr(hostpart, '/') || strchr(hostpart, '@') ||
-	    strchr(hostpart, '?') || strchr(hostpart, '#'))
-		return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] without a path", url);
-	if (!ca && !pin)
+	if (!from_initdata) {
+		if (strncmp(url, "https://", 8))
+			return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] (plain http:// is not supported), or initdata",
+				       url);
+		hostpart = url + 8;
+		if (!*hostpart || *hostpart == '/' || *hostpart == ':' || strchr(hostpart, '/') || strchr(hostpart, '@') ||
+		    strchr(hostpart, '?') || strchr(hostpart, '#'))
+			return kbs_bad("[kbs] url '%.80s': https://HOST[:PORT] without a path", url);
+	}
+	if (!from_initdata && !ca && !pin)
 		return kbs_bad("[kbs] an https url needs ca (a CA certificate file) and/or pin (SPKI SHA-256)");
 	if (pin) {
 		if (strlen(pin) != 64)
@@ -545,6 +551,27 @@ static int render_kbs(const struct cvm_conf *c, struct text *t)
 	return t->err;
 }
 
+/* [initdata]: checked here so a mistake fails the build, not the boot. */
+static int render_initdata(const struct cvm_conf *c, struct text *t)
+{
+	const char *req = cvm_conf_get(c, "initdata.require"), *src = cvm_conf_get(c, "initdata.source");
+	const char *url = cvm_conf_get(c, "kbs.url");
+	bool net = strcmp(cvm_conf_get(c, "network.mode"), "none") != 0;
+
+	if (!is_yes_no(req))
+		return kbs_bad("[initdata] require: yes or no");
+	if (strcmp(src, "auto") && strcmp(src, "imds") && strcmp(src, "none"))
+		return kbs_bad("[initdata] source: auto, imds or none");
+	if (!strcmp(src, "none") && (!strcmp(req, "yes") || (url && !strcmp(url, "initdata"))))
+		return kbs_bad("[initdata] source = none contradicts require = yes and [kbs] url = initdata");
+	if (!net && (!strcmp(src, "imds") || !strcmp(req, "yes")))
+		return kbs_bad("[initdata] comes from IMDS: set [network] mode = dhcp or static");
+	tprintf(t, "[initdata]\nrequire = %s\nsource = %s\n", req, src);
+	return t->err;
+}
+
+/* The init's own configuration: the [workload], [init], [network], [kbs] and [initdata] keys it acts on. */
+
 /* [azure]: rendered only with the network (the report needs it), so images
  * without [network] keep their init.conf unchanged; checked either way. */
 static int render_azure(const struct cvm_conf *c, struct text *t)
@@ -568,7 +595,7 @@ static int render_azure(const struct cvm_conf *c, struct text *t)
 	return t->err;
 }
 
-/* The init's own configuration: the [workload], [init], [network], [kbs] and [azure] keys it acts on. */
+/* The init's own configuration: the [workload], [init], [network], [kbs], [azure] and [initdata] keys it acts on. */
 static int render_init_conf(const struct cvm_conf *c, const char *wl_path, const char *image_section, struct text *t)
 {
 	const char *vals[64], *hostname = cvm_conf_get(c, "workload.hostname");
@@ -616,7 +643,9 @@ init:
 	r = render_network(c, t);
 	if (r == 0)
 		r = render_kbs(c, t);
-	return r < 0 ? r : render_azure(c, t);
+	if (r == 0)
+		r = render_azure(c, t);
+	return r < 0 ? r : render_initdata(c, t);
 }
 
 /* x86 Linux keeps COMMAND_LINE_SIZE (2048) bytes of command line, NUL

@@ -194,6 +194,11 @@ static int parse_kbs(struct init_kbs *k, const char *key, const char *value)
 	unsigned n;
 	int r;
 
+	if (!strcmp(key, "url") && !strcmp(value, "initdata")) {
+		k->url[0] = 0;
+		k->url_from_initdata = k->enabled = true;
+		return 0;
+	}
 	if (!strcmp(key, "url") || !strcmp(key, "imds_url")) {
 		char *dst = key[0] == 'u' ? k->url : k->imds_url;
 		size_t len = strlen(value);
@@ -207,8 +212,10 @@ static int parse_kbs(struct init_kbs *k, const char *key, const char *value)
 		/* The transport wants a base without a trailing slash. */
 		while (len > 8 && dst[len - 1] == '/')
 			dst[--len] = 0;
-		if (key[0] == 'u')
+		if (key[0] == 'u') {
 			k->enabled = true;
+			k->url_from_initdata = false;
+		}
 		return 0;
 	}
 	if (!strcmp(key, "legacy_tee_names"))
@@ -356,6 +363,20 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 			c->azure_ready_timeout = id;
 			return 0;
 		}
+	} else if (!strcmp(section, "initdata")) {
+		if (!strcmp(key, "require"))
+			return parse_bool(value, &c->initdata_require);
+		if (!strcmp(key, "source")) {
+			if (!strcmp(value, "auto"))
+				c->initdata_source = INIT_INITDATA_AUTO;
+			else if (!strcmp(value, "imds"))
+				c->initdata_source = INIT_INITDATA_IMDS;
+			else if (!strcmp(value, "none"))
+				c->initdata_source = INIT_INITDATA_NONE;
+			else
+				return -EINVAL;
+			return 0;
+		}
 	} else if (!strcmp(section, "init")) {
 		if (!strcmp(key, "on_exit")) {
 			if (!strcmp(value, "poweroff"))
@@ -379,10 +400,16 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 		}
 	}
 	/* Sections the init does not act on are the builder's; init.conf
-	 * carries only [workload], [init], [network], [kbs] and [azure], so anything else
+	 * carries only [workload], [init], [network], [kbs], [azure] and [initdata], so anything else
 	 * is a mistake. */
 	(void)line;
 	return -EINVAL;
+}
+
+bool init_initdata_wanted(const struct init_config *c)
+{
+	return c->initdata_source == INIT_INITDATA_IMDS ||
+	       (c->initdata_source == INIT_INITDATA_AUTO && (c->kbs.enabled || c->initdata_require));
 }
 
 void init_config_free(struct init_config *c)
@@ -421,9 +448,13 @@ int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, u
 	}
 	/* The KBS needs the network, TLS with a way to authenticate it, and something
 	 * to fetch; secrets without a KBS would never arrive. */
+	/* With url = initdata the URL and certificate are checked once read. */
 	if ((c.kbs.enabled && (c.net_mode == INIT_NET_NONE || !c.kbs.n_secrets ||
-			       strncmp(c.kbs.url, "https://", 8) || (!c.kbs.ca[0] && !c.kbs.has_pin))) ||
-	    (!c.kbs.enabled && c.kbs.n_secrets)) {
+			       (!c.kbs.url_from_initdata &&
+				(strncmp(c.kbs.url, "https://", 8) || (!c.kbs.ca[0] && !c.kbs.has_pin))))) ||
+	    (!c.kbs.enabled && c.kbs.n_secrets) || (init_initdata_wanted(&c) && c.net_mode == INIT_NET_NONE) ||
+	    (c.initdata_require && c.initdata_source == INIT_INITDATA_NONE) ||
+	    (c.kbs.url_from_initdata && c.initdata_source == INIT_INITDATA_NONE)) {
 		r = -ENOTCONN;
 		goto out;
 	}

@@ -24,6 +24,7 @@
 #include "cvmkit/dhcp.h"
 #include "cvmkit/evidence.h"
 #include "cvmkit/fileio.h"
+#include "cvmkit/hex.h"
 #include "cvmkit/net.h"
 #include "init.h"
 
@@ -193,8 +194,8 @@ static void load_config(struct init_config *c)
 	if (r == -ENOENT)
 		fatal("configure the workload: %s has no [workload] path", INIT_CONF_PATH);
 	if (r == -ENOTCONN)
-		fatal("configure the KBS: %s needs [network], an https url, ca or pin, and at least one secret",
-		      INIT_CONF_PATH);
+		fatal("configure the KBS: %s needs [network] (also for initdata), an https url (or initdata), ca or pin, "
+		      "and at least one secret", INIT_CONF_PATH);
 	if (r == -EDESTADDRREQ)
 		fatal("configure the network: %s has [network] mode = static but no address", INIT_CONF_PATH);
 	if (r == -ENOTUNIQ)
@@ -302,6 +303,40 @@ static long peak_rss_kib(void)
 		}
 	free(buf);
 	return kib;
+}
+
+/* Initdata before any attestation: read once, extended into PCR 8, kept
+ * byte for byte for the attest request. */
+static void read_initdata(struct init_config *c, struct init_initdata *d)
+{
+	static const char *const forms[] = { "none", "native", "peer-pod cloud-config" };
+	char err[1300], hex[2 * CVM_HASH_MAX_SIZE + 1], pcr[65], keys[400] = "";
+	int r;
+
+	phase("initdata");
+	r = init_initdata_run(c, d, err, sizeof(err));
+	if (r < 0) {
+		init_config_free(c);
+		fatal("%s", err);
+	}
+	if (!d->len) {
+		say("initdata: none in IMDS userData (PCR 8 stays zero)");
+		return;
+	}
+	cvm_hex_encode(d->digest, (size_t)d->dlen, hex);
+	cvm_hex_encode(d->pcr8, 32, pcr);
+	for (size_t i = 0; i < d->parsed->n; i++) {
+		size_t l = strlen(keys);
+		snprintf(keys + l, sizeof(keys) - l, "%s%.60s", i ? "," : "", d->parsed->data[i].key);
+	}
+	say("initdata: %s form, %zu bytes, %s %s, data %s", forms[d->form], d->len, cvm_hash_name(d->parsed->alg), hex,
+	    keys[0] ? keys : "(empty)");
+	say("initdata: PCR 8 sha256 %s", pcr);
+	/* Trustee's PCR 8 check takes a 32-byte digest only (initdata.md §3). */
+	if (d->parsed->alg == CVM_HASH_SHA256)
+		c->kbs.init_data_toml = (const char *)d->doc;
+	else if (c->kbs.enabled)
+		say("initdata: %s document: extended cut to 32 bytes, not sent as init-data", cvm_hash_name(d->parsed->alg));
 }
 
 /* Attestation and secrets: everything or nothing.  The workload starts only
@@ -438,6 +473,7 @@ int main(int argc, char **argv)
 {
 	struct init_config cfg;
 	struct init_modules_result mods = { 0 };
+	struct init_initdata idata = { 0 };
 	sigset_t all, old;
 	pid_t child;
 	int r, status;
@@ -496,8 +532,13 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (init_initdata_wanted(&cfg))
+		read_initdata(&cfg, &idata);
+
 	if (cfg.kbs.enabled)
 		receive_secrets(&cfg);
+	cfg.kbs.init_data_toml = NULL;
+	init_initdata_free(&idata);
 
 	phase("workload");
 	say("starting %s", cfg.path);

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "cvmkit/initdata.h"
+
 #define INIT_CONF_PATH "/etc/cvmkit/init.conf"
 #define INIT_MODULES_LIST "/lib/modules/load.list"
 #define INIT_MAX_ARGS 64
@@ -31,6 +33,10 @@ enum init_net_mode { INIT_NET_NONE, INIT_NET_DHCP, INIT_NET_STATIC };
 #endif
 
 enum init_tee { INIT_TEE_AUTO, INIT_TEE_SNP, INIT_TEE_TDX };
+/* [initdata] source: auto reads IMDS userData when [kbs] is configured or
+ * initdata is required. */
+enum init_initdata_source { INIT_INITDATA_AUTO, INIT_INITDATA_IMDS, INIT_INITDATA_NONE };
+#define INIT_INITDATA_DIR "/run/initdata"
 
 /* [azure]: the Ready report to the WireServer (init/azure.c). */
 enum init_azure_ready { INIT_AZURE_READY_AUTO, INIT_AZURE_READY_YES, INIT_AZURE_READY_NO };
@@ -45,7 +51,9 @@ struct init_secret {
 
 struct init_kbs {
 	bool enabled;                        /* a url was configured */
-	char url[256];
+	char url[256];                       /* "" until the initdata phase when url_from_initdata */
+	bool url_from_initdata;              /* [kbs] url = initdata: aa.toml's [token_configs.kbs] */
+	const char *init_data_toml;          /* borrowed from struct init_initdata; sent as init-data */
 	char ca[128];                        /* file in the image, "" for none */
 	bool has_pin;
 	uint8_t pin[32];
@@ -89,6 +97,8 @@ struct init_config {
 	struct init_kbs kbs;
 	enum init_azure_ready azure_ready; /* auto: only when init_azure_detect says Azure */
 	unsigned azure_ready_timeout;      /* seconds for the whole report, retries included */
+	bool initdata_require;    /* [initdata] require: no document -> fail closed */
+	enum init_initdata_source initdata_source;
 };
 
 /* config.c: parse an init.conf buffer ([workload] path/arg/env/uid/gid/workdir,
@@ -102,6 +112,8 @@ struct init_config {
  * a secret for the environment named like an env entry is -ENOTUNIQ. */
 int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, unsigned *ret_line);
 void init_config_free(struct init_config *c);
+/* Whether the initdata phase runs (source imds, or auto with a KBS or require). */
+bool init_initdata_wanted(const struct init_config *c);
 
 /* identity.c: the workload's identity, for a child about to exec: no
  * supplementary groups (PID 1's would otherwise be inherited), then GID,
@@ -182,6 +194,22 @@ void init_secrets_wipe_env(struct init_config *c);
 int init_azure_detect(const char *dmi_dir);
 int init_azure_report_ready(const struct init_config *c, char *line, size_t size);
 int init_azure_ready(const struct init_config *c, const char *dmi_dir, char *line, size_t size);
+
+/* initdata.c: the initdata phase (IMDS userData once -> document -> parse ->
+ * PCR 8 extend -> /run/initdata, read-only; [kbs] url = initdata resolved).
+ * With no userData ret->len is 0 and nothing is extended (unless required:
+ * then -ENODATA).  On failure a negative errno and one line in err. */
+struct init_initdata {
+	uint8_t *doc;              /* the exact bytes, NUL-terminated (TOML has no NUL) */
+	size_t len;                /* 0: no initdata */
+	enum cvm_initdata_form form;
+	struct cvm_initdata *parsed;
+	uint8_t digest[CVM_HASH_MAX_SIZE];
+	int dlen;
+	uint8_t extend[32], pcr8[32];
+};
+int init_initdata_run(struct init_config *c, struct init_initdata *ret, char *err, size_t err_size);
+void init_initdata_free(struct init_initdata *d);
 
 /* stop.c: stop requests.  The kernel runs /sbin/poweroff (hv_utils on an
  * Azure Stop, ACPI) or /sbin/reboot (an Azure Restart); both are links to

@@ -363,7 +363,8 @@ int init_secrets_fetch(struct init_config *c, struct init_attest *a, char *err, 
 	struct cvm_kbs_client kc = { 0 };
 	struct evidence_ctx ec = { k, a, err, err_size };
 	struct cvm_kbs_config cfg = { .tee = (enum cvm_tee)a->tee, .legacy_tee_names = k->legacy_tee_names,
-				      .transport = &tr, .evidence = collect_evidence, .evidence_ctx = &ec };
+				      .transport = &tr, .evidence = collect_evidence, .evidence_ctx = &ec,
+				      .init_data_toml = k->init_data_toml };
 	uint8_t *ca = NULL;
 	size_t ca_len = 0;
 	bool dir_made = false;

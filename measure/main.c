@@ -1234,25 +1234,33 @@ out:
 
 /* ----------------------------------------------------- reference values */
 
-static int parse_format(const char *arg, bool *ret_map)
+enum rv_format { RV_RVPS, RV_MAP, RV_LOCAL_JSON, RV_CONFIGMAP };
+
+static int parse_format(const char *arg, int *ret)
 {
-	if (strcmp(arg, "rvps") == 0)
-		*ret_map = false;
-	else if (strcmp(arg, "map") == 0)
-		*ret_map = true;
-	else
-		return -EINVAL;
-	return 0;
+	static const char *const names[] = { "rvps", "map", "local-json", "configmap" };
+
+	for (int i = 0; i < (int)CVM_ARRAY_SIZE(names); i++)
+		if (strcmp(arg, names[i]) == 0) {
+			*ret = i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
-static int print_rvs(const struct cvm_rv_set *s, bool map)
+static int print_rvs(const struct cvm_rv_set *s, int format)
 {
 	char *text = NULL;
-	int r = map ? cvm_rv_map_json(s, true, &text) : cvm_rv_rvps_message(s, &text);
+	int r = format == RV_MAP	 ? cvm_rv_map_json(s, true, &text)
+		: format == RV_LOCAL_JSON ? cli_rv_local_json(s, &text)
+		: format == RV_CONFIGMAP  ? cli_rv_configmap(s, &text)
+					  : cvm_rv_rvps_message(s, &text);
 
 	if (r < 0)
 		return r;
-	puts(text);
+	fputs(text, stdout);
+	if (format == RV_RVPS || format == RV_MAP)
+		putchar('\n');
 	free(text);
 	return 0;
 }
@@ -1287,17 +1295,25 @@ out:
 
 static void rv_help(FILE *f)
 {
-	fputs("usage: " PROG " reference-values IMAGE... [--format=rvps|map] [--capture SERIAL_LOG]...\n"
-	      "                [--with-profile-pcrs] [--with-pcr5] [--stub-version N] [--failed-boot-options N]\n"
+	fputs("usage: " PROG " reference-values IMAGE... [--format=rvps|map|local-json|configmap] [--capture SERIAL_LOG]...\n"
+	      "                [--with-profile-pcrs] [--with-pcr5] [--initdata FILE]... [--platform azure|none]\n"
+	      "                [--stub-version N] [--failed-boot-options N]\n"
 	      "  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13; 5 of a\n"
 	      "  disk image with --with-pcr5): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
 	      "  SHA-256.  Several IMAGEs give several accepted values per name.\n"
 	      "  --format=rvps       (default) the RVPS message {\"version\":\"0.1.0\",\"type\":\"sample\",\"payload\":base64}\n"
 	      "  --format=map        the bare map\n"
+	      "  --format=local-json the trustee-operator's LocalJson reference_value file\n"
+	      "  --format=configmap  a ConfigMap (rvps-reference-values) carrying that file\n"
 	      "  --capture FILE      also the PCRs of a golden boot (see capture)\n"
 	      "  --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)\n"
 	      "  --with-pcr5         also PCR 5 (GPT, ExitBootServices): left out by default, as firmware\n"
-	      "                      measures ExitBootServices again when the loader retries it\n" SB_HELP, f);
+	      "                      measures ExitBootServices again when the loader retries it\n"
+
+	      "  --initdata FILE     PCR 8 of this initdata document instead of zero (repeat for several;\n"
+	      "                      \"none\" also accepts a boot without initdata)\n"
+	      "  --platform azure    also PCR 3 as observed on Azure CVMs (separator only), so the\n"
+	      "                      trustee-operator policy finds every name it queries\n" SB_HELP, f);
 }
 
 static int verb_reference_values(int argc, char **argv)
@@ -1310,6 +1326,8 @@ static int verb_reference_values(int argc, char **argv)
 		{ "with-pcr5", no_argument, NULL, '5' },
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
+		{ "initdata", required_argument, NULL, 'i' },
+		{ "platform", required_argument, NULL, 'P' },
 		SB_LONGOPTS,
 		{ 0 },
 	};
@@ -1318,7 +1336,9 @@ static int verb_reference_values(int argc, char **argv)
 	unsigned rv_flags = 0;
 	const char *captures[16];
 	size_t n_captures = 0;
-	bool map = false, with_profile = false;
+	bool with_profile = false, azure = false;
+	struct cli_initdata_opts io = { 0 };
+	int format = RV_RVPS;
 	int c, r, code = EXIT_OK;
 
 	if (!s)
@@ -1330,8 +1350,8 @@ static int verb_reference_values(int argc, char **argv)
 			rv_help(stdout);
 			goto out;
 		case 'F':
-			if (parse_format(optarg, &map) < 0) {
-				code = usage_error("unable to parse --format=%s: expected rvps or map", optarg);
+			if (parse_format(optarg, &format) < 0) {
+				code = usage_error("unable to parse --format=%s: expected rvps, map, local-json or configmap", optarg);
 				goto out;
 			}
 			break;
@@ -1344,6 +1364,14 @@ static int verb_reference_values(int argc, char **argv)
 			break;
 		case 'w':
 			with_profile = true;
+			break;
+		case 'i':
+			if ((code = cli_initdata_option(&io, optarg)) != EXIT_OK)
+				goto out;
+			break;
+		case 'P':
+			if ((code = cli_platform_option(optarg, &azure)) != EXIT_OK)
+				goto out;
 			break;
 		case '5':
 			rv_flags |= CVM_RV_WITH_PCR5;
@@ -1398,10 +1426,14 @@ static int verb_reference_values(int argc, char **argv)
 		if (code != EXIT_OK)
 			goto out;
 	}
+	code = cli_initdata_apply(&io, s);
+	if (code != EXIT_OK)
+		goto out;
+	cli_platform_apply(azure, s);
 	if (sbcli.loaded)
 		fprintf(stderr, PROG ": PCR 7 from the Secure Boot variables of %s (Secure Boot %s)\n", sbcli.v.source,
 			sbcli.v.secure_boot ? "on" : "off");
-	r = print_rvs(s, map);
+	r = print_rvs(s, format);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to print reference values: %s", strerror(-r));
 		goto out;
@@ -1431,7 +1463,8 @@ static int verb_capture(int argc, char **argv)
 		{ 0 },
 	};
 	struct cvm_rv_set *s = NULL;
-	bool map = false, sel[CVM_PCR_COUNT] = { false }, any = false;
+	bool sel[CVM_PCR_COUNT] = { false }, any = false;
+	int format = RV_RVPS;
 	int c, r, code;
 
 	optind = 1;
@@ -1441,7 +1474,7 @@ static int verb_capture(int argc, char **argv)
 			capture_help(stdout);
 			return EXIT_OK;
 		case 'F':
-			if (parse_format(optarg, &map) < 0)
+			if (parse_format(optarg, &format) < 0)
 				return usage_error("unable to parse --format=%s: expected rvps or map", optarg);
 			break;
 		case 'p':
@@ -1461,7 +1494,7 @@ static int verb_capture(int argc, char **argv)
 	code = add_capture_file(s, argv[optind], any ? sel : NULL);
 	if (code != EXIT_OK)
 		goto out;
-	r = print_rvs(s, map);
+	r = print_rvs(s, format);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to print reference values: %s",
 			     r == -ENODATA ? "no PCR selected" : strerror(-r));
@@ -1585,13 +1618,15 @@ out:
 
 static void publish_help(FILE *f)
 {
-	fputs("usage: " PROG " publish IMAGE --out DIR [--with-pcr5] [--stub-version N] [--failed-boot-options N]\n"
-	      "                   [--workload-image FILE]\n"
+	fputs("usage: " PROG " publish IMAGE --out DIR [--with-pcr5] [--initdata FILE]... [--platform azure|none]\n"
+	      "                   [--stub-version N] [--failed-boot-options N] [--workload-image FILE]\n"
 	      "                   [--sign-key KEY.pem [--key-pass-file F] [--lock deps/lock]\n"
 	      "                    [--source-commit SHA] [--builder ID]]\n"
-	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the three files an\n"
+	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the files an\n"
 	      "  image publisher ships: DIR/measurements.json (as predict --json),\n"
-	      "  DIR/reference-values.json (as reference-values) and DIR/corim.cbor (as corim).\n"
+	      "  DIR/reference-values.json (as reference-values), DIR/corim.cbor (as corim), and for\n"
+	      "  the trustee-operator DIR/reference_value (LocalJson) and DIR/rvps-reference-values.yaml\n"
+	      "  (its ConfigMap).  --initdata and --platform as for reference-values.\n"
 	      "  Each file is written to a temporary name and renamed.  With --sign-key, the\n"
 	      "  files are then signed as `" PROG " sign` does (see sign --help).  --workload-image\n"
 	      "  FILE: the workload-image.json cvm-image wrote for a container image, copied into\n"
@@ -1623,6 +1658,8 @@ static int verb_publish(int argc, char **argv)
 		{ "stub-version", required_argument, NULL, 's' },
 		{ "failed-boot-options", required_argument, NULL, 'f' },
 		{ "workload-image", required_argument, NULL, 'w' },
+		{ "initdata", required_argument, NULL, 'i' },
+		{ "platform", required_argument, NULL, 'P' },
 		{ "sign-key", required_argument, NULL, 'k' },
 		{ "key-pass-file", required_argument, NULL, 'p' },
 		{ "lock", required_argument, NULL, 'l' },
@@ -1631,6 +1668,9 @@ static int verb_publish(int argc, char **argv)
 		SB_LONGOPTS,
 		{ 0 },
 	};
+	struct cli_initdata_opts io = { 0 };
+	bool azure = false;
+	char *local = NULL, *cm = NULL;
 	struct cvm_sign_opts so = { 0 };
 	const char *wl_image = NULL;
 	struct cvm_predict_opts opts = { 0 };
@@ -1652,6 +1692,14 @@ static int verb_publish(int argc, char **argv)
 			return EXIT_OK;
 		case 'o':
 			dir = optarg;
+			break;
+		case 'i':
+			if ((code = cli_initdata_option(&io, optarg)) != EXIT_OK)
+				return code;
+			break;
+		case 'P':
+			if ((code = cli_platform_option(optarg, &azure)) != EXIT_OK)
+				return code;
 			break;
 		case '5':
 			co.with_pcr5 = true;
@@ -1695,8 +1743,15 @@ static int verb_publish(int argc, char **argv)
 		goto out;
 	}
 	r = cvm_rv_add_prediction(s, p, co.with_pcr5 ? CVM_RV_WITH_PCR5 : 0);
+	if (r >= 0 && (code = cli_initdata_apply(&io, s)) != EXIT_OK)
+		goto out;
+	cli_platform_apply(azure, s);
 	if (r >= 0)
 		r = cvm_rv_rvps_message(s, &rvps);
+	if (r >= 0)
+		r = cli_rv_local_json(s, &local);
+	if (r >= 0)
+		r = cli_rv_configmap(s, &cm);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to build reference values for %s: %s", argv[optind], strerror(-r));
 		goto out;
@@ -1744,6 +1799,14 @@ static int verb_publish(int argc, char **argv)
 		snprintf(path, sizeof(path), "%s/corim.cbor", dir);
 		r = cvm_write_file_atomic(path, corim, corim_len, 0644);
 	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/reference_value", dir);
+		r = cvm_write_file_atomic(path, local, strlen(local), 0644);
+	}
+	if (r == 0) {
+		snprintf(path, sizeof(path), "%s/rvps-reference-values.yaml", dir);
+		r = cvm_write_file_atomic(path, cm, strlen(cm), 0644);
+	}
 	if (r < 0)
 		code = fatal(EXIT_DATA, "unable to write %s: %s", path, strerror(-r));
 	else if (so.key)
@@ -1751,6 +1814,8 @@ static int verb_publish(int argc, char **argv)
 out:
 	cJSON_Delete(root);
 	free(rvps);
+	free(local);
+	free(cm);
 	free(corim);
 	free(s);
 	free(p);
@@ -1767,6 +1832,7 @@ static const struct verb {
 	{ "capture", verb_capture, "reference values from a golden boot's CVMKIT-MEASURED-BOOT line" },
 	{ "corim", verb_corim, "the predicted reference values as a CoRIM (CBOR)" },
 	{ "explain", verb_explain, "compare a prediction with a boot's event log and PCRs" },
+	{ "initdata", cli_verb_initdata, "digest, PCR 8 and encodings of a CoCo initdata document" },
 	{ "predict", verb_predict, "predict the PCRs a boot of an image (UKI, raw disk, VHD) produces" },
 	{ "publish", verb_publish, "predict once, write measurements.json, reference-values.json, corim.cbor" },
 	{ "reference-values", verb_reference_values, "Trustee RVPS reference values for an image" },

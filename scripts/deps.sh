@@ -157,6 +157,19 @@ build_lib() {
 		mkdir -p "$prefix.tmp/include/cjson"
 		cp "$src/cJSON.h" "$prefix.tmp/include/cjson/"
 		;;
+	zlib)
+		# Only the static library: the guest inflates peer-pod initdata, the
+		# host tools gzip it.  configure picks up CC and CFLAGS.
+		# In the init the CRC and fixed-Huffman tables are computed at first
+		# use (bss) instead of shipped (rodata): a smaller binary, one thread.
+		local zcflags=$cflags
+		[ "$target" = musl ] && zcflags="$cflags -DDYNAMIC_CRC_TABLE -DBUILDFIXED"
+		(cd "$src" && CC="$cc" CFLAGS="$zcflags" ./configure --static &&
+			make -j"$(nproc)" libz.a) >"$work/log" 2>&1 ||
+			{ tail -20 "$work/log" >&2; die "unable to build zlib for $target"; }
+		cp "$src/libz.a" "$prefix.tmp/lib/"
+		cp "$src/zlib.h" "$src/zconf.h" "$prefix.tmp/include/"
+		;;
 	libcbor)
 		command -v cmake >/dev/null || die "unable to build libcbor: cmake not installed"
 		(cd "$src" && cmake -S . -B b -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=Release \
@@ -193,7 +206,7 @@ cmd_libs() {
 		done
 		[ $ok = 0 ] || return 0
 	fi
-	for name in mbedtls lz4 cjson libcbor; do
+	for name in mbedtls lz4 cjson libcbor zlib; do
 		p=$(build_lib "$name" host); inc_host+=" -isystem $p/include"; lib_host+=" -L$p/lib"
 		p=$(build_lib "$name" musl); inc_musl+=" -isystem $p/include"; lib_musl+=" -L$p/lib"
 	done

@@ -102,6 +102,12 @@ int cvm_tpm2_get_property(struct cvm_tpm2 *t, uint32_t property, uint32_t *ret_v
  * asked for, a digest of the wrong size, or makes no progress. */
 int cvm_tpm2_pcr_read(struct cvm_tpm2 *t, uint16_t hash_alg, uint32_t mask, uint8_t (*out)[64]);
 
+/* TPM2_PCR_Extend of PCR (0-23, empty password) in bank HASH_ALG only, with
+ * DIGEST (the bank's digest size); other banks are left as they are.
+ * Returns 0; -EINVAL for a bad PCR or bank; -EREMOTEIO (t->last_rc) when the
+ * TPM refuses, e.g. the bank is not active or the locality may not extend. */
+int cvm_tpm2_pcr_extend(struct cvm_tpm2 *t, unsigned pcr, uint16_t hash_alg, const uint8_t *digest);
+
 /* The public area of a loaded or persistent object (TPM2_ReadPublic).  Only
  * RSA keys keep their parameters; other types report type and name only. */
 struct cvm_tpm2_public {

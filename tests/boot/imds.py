@@ -16,7 +16,12 @@ body {"report":"<base64 or base64url of the 1024-byte TDREPORT>"}, answer
 (tests/tools/azure_tdx_qe.py) with the chain in CHAIN_DIR; a TD report the
 QE rejects is 400.  Faults for the quote endpoint: down (the connection is
 closed unanswered), hang (no answer for 60 s), 500, garbage (200 with a body that
-is not JSON).  Test code only.
+is not JSON).
+
+userData: GET /metadata/instance/compute/userData?api-version=...&format=text
+answers with the bytes of the file named by $IMDS_USER_DATA (base64 text, as
+Azure stores it), or an empty 200 when it is unset, as Azure answers a VM
+without userData; without api-version or format=text it is 400.  Test code only.
 """
 import base64
 import binascii
@@ -24,6 +29,18 @@ import json
 import os
 import sys
 import time
+import urllib.parse
+
+USER_DATA = "/metadata/instance/compute/userData"
+
+
+def user_data(target):
+    """(status, body) for a userData request, as Azure IMDS answers it."""
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+    if not q.get("api-version") or q.get("format") != ["text"]:
+        return 400, b'{"error":"Bad request. api-version and format=text are required for leaf values"}'
+    path = os.environ.get("IMDS_USER_DATA")
+    return 200, open(path, "rb").read() if path else b""
 
 
 def reply(out, status, body):
@@ -82,7 +99,11 @@ def main():
         k, _, v = h.decode("latin-1").partition(":")
         headers[k.strip().lower()] = v.strip()
     parts = line.split()
-    if chain and len(parts) == 3 and parts[:2] == ["POST", "/acc/tdquote"]:
+    if len(parts) == 3 and parts[0] == "GET" and urllib.parse.urlsplit(parts[1]).path == USER_DATA:
+        status, body = user_data(parts[1])
+        if headers.get("metadata") != "true":
+            status, body = 400, b'{"error":"Bad request. Required metadata header not specified"}'
+    elif chain and len(parts) == 3 and parts[:2] == ["POST", "/acc/tdquote"]:
         if fault in ("down", "hang"):
             if log:
                 log.write("%s -> %s\n" % (line, fault))

@@ -4,13 +4,19 @@
  *   env:NAME   reads the environment variable NAME
  * and prints "secret file:NAME sha256 <hex> mode <octal> uid <n>" (files) or
  * "secret env:NAME sha256 <hex>"; a missing one prints "secret KIND:NAME
- * missing" and makes the exit status 1.  Built static with musl-gcc by the
+ * missing" and makes the exit status 1.  Also (tests/boot/test-boot-initdata.sh)
+ *   path:/ABS  the same for any file ("secret path:/ABS sha256 <hex> mode ...")
+ *   ro:/ABS    "readonly /ABS yes|no": whether opening it for writing fails
+ *              with EROFS (the workload runs as root, so modes do not stop it)
+ * Built static with musl-gcc by the
  * test script, linked with common/ (cvm_hash). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
@@ -43,13 +49,21 @@ int main(int argc, char **argv)
 				continue;
 			}
 			status |= digest(a, (const uint8_t *)v, strlen(v), "");
-		} else if (!strncmp(a, "file:", 5)) {
+		} else if (!strncmp(a, "ro:/", 4)) {
+			int fd = open(a + 3, O_WRONLY | O_CLOEXEC);
+			printf("readonly %s %s\n", a + 3, fd < 0 && errno == EROFS ? "yes" : "no");
+			if (fd >= 0)
+				close(fd);
+		} else if (!strncmp(a, "file:", 5) || !strncmp(a, "path:/", 6)) {
 			char path[256], extra[64];
 			struct stat st;
 			uint8_t *buf;
 			size_t len;
 
-			snprintf(path, sizeof(path), "/run/secrets/%s", a + 5);
+			if (a[0] == 'p')
+				snprintf(path, sizeof(path), "%s", a + 5);
+			else
+				snprintf(path, sizeof(path), "/run/secrets/%s", a + 5);
 			if (stat(path, &st) < 0 || cvm_read_file(path, 1u << 20, &buf, &len) < 0) {
 				printf("secret %s missing\n", a);
 				status = 1;
@@ -59,7 +73,7 @@ int main(int argc, char **argv)
 			status |= digest(a, buf, len, extra);
 			free(buf);
 		} else {
-			fprintf(stderr, "secret-digest: fatal: unable to parse %s: expected file:NAME or env:NAME\n", a);
+			fprintf(stderr, "secret-digest: fatal: unable to parse %s: expected file:NAME, env:NAME, path:/ABS or ro:/ABS\n", a);
 			return 2;
 		}
 	}

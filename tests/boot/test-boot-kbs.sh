@@ -46,7 +46,7 @@ musl_cppflags=$(sed -n 's/^DEPS_MUSL_CPPFLAGS *:= *//p' build/deps.mk)
 musl_ldflags=$(sed -n 's/^DEPS_MUSL_LDFLAGS *:= *//p' build/deps.mk)
 # shellcheck disable=SC2086
 musl-gcc -std=gnu11 -O2 -D_GNU_SOURCE -Iinclude $musl_cppflags -static -Wl,--gc-sections -s \
-	-o "$work/secret-digest" tests/boot/secret-digest.c build/musl/common/*.o $musl_ldflags -lmbedcrypto \
+	-o "$work/secret-digest" tests/boot/secret-digest.c build/musl/common/*.o $musl_ldflags -lmbedcrypto -lz \
 	2>"$work/cc.log" || { cat "$work/cc.log" >&2; bail "build secret-digest"; }
 ok "secret-digest built ($(stat -c %s "$work/secret-digest") bytes)"
 

@@ -32,6 +32,7 @@ import struct
 import sys
 import threading
 import time
+import tomllib
 import uuid
 
 from cryptography import x509
@@ -243,6 +244,34 @@ def appraise(tee, claims, rvs):
     return failures
 
 
+# ---------------------------------------------------------------- init-data (Trustee's parse_init_data + verify_init_data)
+
+def check_init_data(init_data, claims):
+    """The attest request's init-data against PCR 8, as Trustee checks it for az-*-vtpm
+    (../shared/notes/initdata.md §6): PCR8 == SHA-256(0^32 || algorithm(body)).  Returns the
+    init_data_claims (the data table) or None when no init-data was sent."""
+    if init_data is None:
+        return None
+    if not isinstance(init_data, dict) or init_data.get("format") != "toml":
+        raise Refused(401, "AttestationError", "Unsupported initdata format")
+    body = init_data.get("body")
+    try:
+        doc = tomllib.loads(body)
+        alg, data = doc["algorithm"], doc["data"]
+        if alg not in ("sha256", "sha384", "sha512") or not isinstance(doc["version"], str) or \
+                not all(isinstance(v, str) for v in data.values()):
+            raise ValueError("not an initdata document")
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError, AttributeError) as e:
+        raise Refused(401, "AttestationError", "RCAR handshake Attest failed: init-data: %s" % e)
+    digest = hashlib.new(alg, body.encode()).digest()
+    if len(digest) != 32:  # Trustee copies it into a 32-byte slot (a panic there; refused here)
+        raise Refused(401, "AttestationError", "RCAR handshake Attest failed: init-data digest is not 32 bytes")
+    if hashlib.sha256(bytes(32) + digest).hexdigest() != claims.get("tpm.pcr08"):
+        raise Refused(401, "AttestationError", "RCAR handshake Attest failed: Expected init_data digest is "
+                      "different from the content of PCR8")
+    return data
+
+
 # ---------------------------------------------------------------- JWE to the TEE key
 
 def jwe_encrypt(jwk, plaintext, library):
@@ -436,9 +465,13 @@ def make_handler(kbs):
                 claims = tdx.verify(prim, report_data, kbs.intel_root, fail, parse_attest)
             else:
                 claims = verify_snp_vtpm(prim, report_data, kbs.amd_root)
+            init_data_claims = check_init_data(req.get("init-data"), claims)
+            if init_data_claims is not None:
+                sys.stderr.write("kbs.py: init-data matches PCR 8 (keys: %s)\n" % ", ".join(sorted(init_data_claims)))
             failures = appraise(s["tee"], claims, kbs.rvs)
             status = "affirming" if not failures else "contraindicated"
-            pol = {s["tee"]: claims, "report_data": report_data.hex(), "runtime_data_claims": rd}
+            pol = {s["tee"]: claims, "report_data": report_data.hex(), "runtime_data_claims": rd,
+                   "init_data": claims.get("tpm.pcr08"), "init_data_claims": init_data_claims}
             with kbs.lock:
                 s.update(status=status, failures=failures, key=key)
             self.send(200, json.dumps({"token": kbs.token(pol, status)}).encode(), cookie=sid)

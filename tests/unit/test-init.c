@@ -136,6 +136,34 @@ static void kbs_config(void **state)
 	init_config_free(&c);
 }
 
+static void initdata_config(void **state)
+{
+	struct init_config c;
+
+	(void)state;
+	/* url = initdata: no https url, ca or pin needed at parse time. */
+	assert_int_equal(parse(KBS_BASE "url = initdata\nsecret=S kbs:///r/t/x file\n[initdata]\nrequire = yes\n", &c, NULL), 0);
+	assert_true(c.kbs.enabled);
+	assert_true(c.kbs.url_from_initdata);
+	assert_string_equal(c.kbs.url, "");
+	assert_true(c.initdata_require);
+	assert_int_equal(c.initdata_source, INIT_INITDATA_AUTO);
+	assert_true(init_initdata_wanted(&c));
+	init_config_free(&c);
+	/* Auto reads userData only with a KBS or when required. */
+	assert_int_equal(parse("[workload]\npath=/w\n[network]\nmode=dhcp\n", &c, NULL), 0);
+	assert_false(init_initdata_wanted(&c));
+	init_config_free(&c);
+	assert_int_equal(parse("[workload]\npath=/w\n[network]\nmode=dhcp\n[initdata]\nsource=imds\n", &c, NULL), 0);
+	assert_true(init_initdata_wanted(&c));
+	init_config_free(&c);
+	assert_int_equal(parse(KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x file\n[initdata]\nsource=none\n",
+			       &c, NULL),
+			 0);
+	assert_false(init_initdata_wanted(&c));
+	init_config_free(&c);
+}
+
 static void kbs_rejects(void **state)
 {
 	static const struct {
@@ -165,6 +193,13 @@ static void kbs_rejects(void **state)
 		{ "[workload]\npath=/w\n[kbs]\nurl=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x file\n", -ENOTCONN },
 		{ KBS_BASE "secret=S kbs:///r/t/x file\n", -ENOTCONN },
 		{ KBS_BASE "url=https://k\npin=" PIN "\n", -ENOTCONN },
+		/* Initdata comes from IMDS: it needs the network, and cannot be
+		 * both required (or the KBS's source) and switched off. */
+		{ "[workload]\npath=/w\n[initdata]\nrequire=yes\n", -ENOTCONN },
+		{ "[workload]\npath=/w\n[network]\nmode=dhcp\n[initdata]\nrequire=yes\nsource=none\n", -ENOTCONN },
+		{ KBS_BASE "url=initdata\nsecret=S kbs:///r/t/x file\n[initdata]\nsource=none\n", -ENOTCONN },
+		{ KBS_BASE "url=initdata\nsecret=S kbs:///r/t/x file\n[initdata]\nsource=cd\n", -EINVAL },
+		{ KBS_BASE "url=initdata\nsecret=S kbs:///r/t/x file\n[initdata]\nrequire=maybe\n", -EINVAL },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -370,6 +405,7 @@ int main(void)
 		cmocka_unit_test(gid_defaults_to_uid),
 		cmocka_unit_test(identity_drops_groups),
 		cmocka_unit_test(kbs_config),
+		cmocka_unit_test(initdata_config),
 		cmocka_unit_test(kbs_rejects),
 		cmocka_unit_test(kbs_plain_http_refused),
 		cmocka_unit_test(kbs_imds_and_env_names),

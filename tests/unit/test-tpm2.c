@@ -494,6 +494,26 @@ static void test_nv_define_write_undefine(void **state)
 	assert_int_equal(cvm_tpm2_nv_undefine(T, CVM_TPM2_AZURE_USER_DATA_NV), -EPROTO);
 }
 
+/* PCR_Extend (Part 3 §22.2): pcrHandle 8, one TPMT_HA of the SHA-256 bank. */
+static void test_pcr_extend(void **state)
+{
+	uint8_t d[32];
+
+	(void)state;
+	for (int i = 0; i < 32; i++)
+		d[i] = (uint8_t)i;
+	expect("8002 00000041 00000182 00000008 " PW_CMD " 00000001 000b "
+	       "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+	       "8002 00000013 00000000 00000000 " PW_RESP);
+	assert_int_equal(cvm_tpm2_pcr_extend(T, 8, CVM_TPM2_ALG_SHA256, d), 0);
+	/* TPM_RC_LOCALITY (0x907): PCR 17 from locality 0. */
+	expect(NULL, "8001 0000000a 00000907");
+	assert_int_equal(cvm_tpm2_pcr_extend(T, 17, CVM_TPM2_ALG_SHA256, d), -EREMOTEIO);
+	assert_int_equal(T->last_rc, 0x907);
+	assert_int_equal(cvm_tpm2_pcr_extend(T, 24, CVM_TPM2_ALG_SHA256, d), -EINVAL);
+	assert_int_equal(cvm_tpm2_pcr_extend(T, 8, 0x0099, d), -EINVAL);
+}
+
 /* ------------------------------------------------------------ Quote */
 
 static void test_quote_rsassa(void **state)
@@ -594,6 +614,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nv_read_chunked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nv_read_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nv_define_write_undefine, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pcr_extend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quote_rsassa, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quote_ecdsa_and_bad, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncations, setup, teardown),
