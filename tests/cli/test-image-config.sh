@@ -90,11 +90,11 @@ fi
 
 # Unknown keys and options: cvm-image's own sentence.
 refused "unknown --set key" "unable to set foo.bar: no such configuration key" --set foo.bar=1
-refused "unknown option" "unknown option '--workload-image'" --workload-image x
+refused "unknown option" "unknown option '--workload-bogus'" --workload-bogus x
 refused "missing value" "missing value for '--kernel-cmdline'" --kernel-cmdline
 
 # build.sh stops at the configuration step with cvm-image's error, before the kernel modules.
-for args in "--set foo.bar=1" "--workload-image x" "--kernel-cmdline $long"; do
+for args in "--set foo.bar=1" "--workload-bogus x" "--kernel-cmdline $long"; do
 	# shellcheck disable=SC2086 # word splitting wanted, except for the long cmdline below
 	if [ "${args#--kernel-cmdline}" != "$args" ]; then set -- --kernel-cmdline "$long"; else set -- $args; fi
 	./build.sh --out "$tmp/out-build" "$@" >"$tmp/build.out" 2>"$tmp/build.err"
