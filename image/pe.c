@@ -65,7 +65,12 @@ int cvm_pe_parse(const uint8_t *buf, size_t len, struct cvm_pe *ret)
 	pe.size_of_headers = cvm_le32(o + 60);
 	pe.checksum = cvm_le32(o + OPT_CHECKSUM);
 	pe.subsystem = cvm_le16(o + OPT_SUBSYSTEM);
-	if (!pow2(pe.section_alignment) || !pow2(pe.file_alignment) || pe.size_of_headers > len)
+	/* The PE spec bounds FileAlignment to 512..64 KiB; above that, a 1 KiB
+	 * stub could make the UKI builder lay out gigabytes of padding (found by
+	 * the fuzz campaign: corpus/pe/file-alignment-256mib).  Smaller values
+	 * than 512 occur in EFI binaries and do no harm. */
+	if (!pow2(pe.section_alignment) || !pow2(pe.file_alignment) || pe.file_alignment > 65536 ||
+	    pe.size_of_headers > len)
 		return -EBADMSG;
 	if (pe.n_data_dirs > DIR_SECURITY) {
 		pe.cert_table_offset = cvm_le32(o + dirs + 8 * DIR_SECURITY);

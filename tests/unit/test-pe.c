@@ -412,6 +412,7 @@ static void malformed(void **state)
 	BAD(cvm_put_le16(b + 0x54, 100));                   /* optional header too short */
 	BAD(cvm_put_le32(b + OPT + 108, 17));               /* too many data dirs */
 	BAD(cvm_put_le32(b + OPT + 36, 0x300));             /* FileAlignment not a power of 2 */
+	BAD(cvm_put_le32(b + OPT + 36, 0x10000000));        /* FileAlignment over the spec's 64 KiB */
 	BAD(cvm_put_le32(b + OPT + 32, 0));                 /* SectionAlignment 0 */
 	BAD(cvm_put_le32(b + OPT + 60, 0x900));             /* SizeOfHeaders > len */
 	BAD(cvm_put_le32(b + 0x148 + 20, 0x700));           /* .a raw data past the end */
