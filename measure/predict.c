@@ -25,6 +25,8 @@
 #include "cvmkit/predict.h"
 #include "cvmkit/uki.h"
 #include "cvmkit/vhd.h"
+
+#include "efiguid.h"
 #include "hashjobs.h"
 
 static const char ACTION_BOOT_OPTION[] = "Calling EFI Application from Boot Option";
@@ -33,11 +35,6 @@ static const char ACTION_EBS_INVOCATION[] = "Exit Boot Services Invocation";
 static const char ACTION_EBS_SUCCESS[] = "Exit Boot Services Returned with Success";
 static const uint8_t SEPARATOR[4] = { 0, 0, 0, 0 };
 
-/* EFI_GLOBAL_VARIABLE and EFI_IMAGE_SECURITY_DATABASE_GUID, on-disk order. */
-static const uint8_t GUID_GLOBAL[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-					 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
-static const uint8_t GUID_SECDB[16] = { 0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
-					0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f };
 
 #define SDMAGIC_PREFIX "#### LoaderInfo: systemd-stub "
 
@@ -280,8 +277,8 @@ static const struct cvm_pe_section *stub_section(const struct cvm_pe *pe, unsign
  * loads it. */
 static int predict_pcr7(struct predictor *c, const struct cvm_sbvars *sb)
 {
-	static const uint8_t *const guids[CVM_SBVAR_COUNT] = { GUID_GLOBAL, GUID_GLOBAL, GUID_SECDB, GUID_SECDB,
-								GUID_SECDB };
+	static const uint8_t *const guids[CVM_SBVAR_COUNT] = { cvm_efi_guid_global, cvm_efi_guid_global, cvm_efi_guid_secdb, cvm_efi_guid_secdb,
+								cvm_efi_guid_secdb };
 	struct cvm_prediction *p = c->p;
 	uint8_t flag = sb ? (uint8_t)sb->secure_boot : 0, *d = NULL;
 	size_t dl = 0;
@@ -290,7 +287,7 @@ static int predict_pcr7(struct predictor *c, const struct cvm_sbvars *sb)
 
 	if (sb && sb->secure_boot != 0 && sb->secure_boot != 1)
 		return -EINVAL;
-	r = cvm_predict_uefi_variable(GUID_GLOBAL, "SecureBoot", &flag, 1, &d, &dl);
+	r = cvm_predict_uefi_variable(cvm_efi_guid_global, "SecureBoot", &flag, 1, &d, &dl);
 	if (r < 0)
 		return r;
 	snprintf(desc, sizeof(desc), "SecureBoot (%02x, Secure Boot %s)", flag, flag ? "on" : "off");
@@ -326,7 +323,7 @@ static int predict_pcr7(struct predictor *c, const struct cvm_sbvars *sb)
 		if (r == -ENOENT)
 			return -EKEYREJECTED;
 		if (r >= 0)
-			r = cvm_predict_uefi_variable(GUID_SECDB, "db", sig, slen, &d, &dl);
+			r = cvm_predict_uefi_variable(cvm_efi_guid_secdb, "db", sig, slen, &d, &dl);
 		free(sig);
 		if (r < 0)
 			return r;

@@ -16,11 +16,9 @@
 #include "cvmkit/pe.h"
 #include "cvmkit/sbvars.h"
 
+#include "efiguid.h"
+
 /* GUIDs in on-disk (mixed-endian) order. */
-static const uint8_t GUID_GLOBAL[16] = { 0x61, 0xdf, 0xe4, 0x8b, 0xca, 0x93, 0xd2, 0x11,
-					 0xaa, 0x0d, 0x00, 0xe0, 0x98, 0x03, 0x2b, 0x8c };
-static const uint8_t GUID_SECDB[16] = { 0xcb, 0xb2, 0x19, 0xd7, 0x3a, 0x3d, 0x96, 0x45,
-					0xa3, 0xbc, 0xda, 0xd0, 0x0e, 0x67, 0x65, 0x6f };
 static const uint8_t GUID_SB_ENABLE[16] = { 0xc7, 0x0b, 0xa3, 0xf0, 0x08, 0xaf, 0x56, 0x45,
 					    0x99, 0xc4, 0x00, 0x10, 0x09, 0xc9, 0x3a, 0x44 };
 static const uint8_t GUID_AUTH_STORE[16] = { 0x78, 0x2c, 0xf3, 0xaa, 0x7b, 0x94, 0x9a, 0x43,
@@ -40,9 +38,9 @@ static const struct {
 	const char *name;
 	const uint8_t *guid;
 } vars[CVM_SBVAR_COUNT] = {
-	[CVM_SBVAR_PK] = { "PK", GUID_GLOBAL },   [CVM_SBVAR_KEK] = { "KEK", GUID_GLOBAL },
-	[CVM_SBVAR_DB] = { "db", GUID_SECDB },    [CVM_SBVAR_DBX] = { "dbx", GUID_SECDB },
-	[CVM_SBVAR_DBT] = { "dbt", GUID_SECDB },
+	[CVM_SBVAR_PK] = { "PK", cvm_efi_guid_global },   [CVM_SBVAR_KEK] = { "KEK", cvm_efi_guid_global },
+	[CVM_SBVAR_DB] = { "db", cvm_efi_guid_secdb },    [CVM_SBVAR_DBX] = { "dbx", cvm_efi_guid_secdb },
+	[CVM_SBVAR_DBT] = { "dbt", cvm_efi_guid_secdb },
 };
 
 #define ESL_HEADER 28u
