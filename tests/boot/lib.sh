@@ -158,3 +158,20 @@ azure_rig_down() {
 	unset BOOT_NETNS
 	RIG_NS=
 }
+
+# kbs_test_begin NAME TOOL...: the prologue of the boot tests that run the test KBS.
+# Sets py, work ($BOOT_WORK/NAME, emptied) and kbs_pid (the KBS, stopped on exit),
+# defines bail DESCRIPTION (one failed check, the summary, exit 1), and bails unless
+# every TOOL is on PATH.
+kbs_test_begin() {
+	local name=$1 tool; shift
+	py=/usr/bin/python3
+	work=$BOOT_WORK/$name
+	rm -rf "$work"; mkdir -p "$work"
+	kbs_pid=
+	trap '[ -n "$kbs_pid" ] && kill "$kbs_pid" 2>/dev/null' EXIT
+	bail() { not_ok "$1"; boot_summary; exit 1; }
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || bail "$tool installed"
+	done
+}

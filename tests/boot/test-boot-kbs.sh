@@ -25,17 +25,7 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$BOOT_TOP"
 
-py=/usr/bin/python3
-work=$BOOT_WORK/kbs
-rm -rf "$work"; mkdir -p "$work"
-kbs_pid=
-cleanup() { [ -n "$kbs_pid" ] && kill "$kbs_pid" 2>/dev/null; }
-trap cleanup EXIT
-bail() { not_ok "$1"; boot_summary; exit 1; }
-
-for tool in swtpm swtpm_setup tpm2_nvdefine musl-gcc qemu-system-x86_64 jq; do
-	command -v "$tool" >/dev/null || bail "$tool installed"
-done
+kbs_test_begin kbs swtpm swtpm_setup tpm2_nvdefine musl-gcc qemu-system-x86_64 jq
 $py -c 'import cryptography, jwcrypto' 2>/dev/null || bail "python3-cryptography and python3-jwcrypto installed"
 
 echo "== kbs: tools, the test workload and the rig"

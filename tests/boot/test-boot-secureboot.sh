@@ -19,21 +19,12 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$BOOT_TOP"
 
-py=/usr/bin/python3
 M=build/bin/cvm-measure
-work=$BOOT_WORK/secureboot
-rm -rf "$work"; mkdir -p "$work"
 KEY=/usr/share/ovmf/PkKek-1-snakeoil.key CERT=/usr/share/ovmf/PkKek-1-snakeoil.pem
 SB_CODE=/usr/share/OVMF/OVMF_CODE_4M.secboot.fd SB_VARS=/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd
 export CVMKIT_SECUREBOOT_KEY_PASS=snakeoil
-kbs_pid=
-cleanup() { [ -n "$kbs_pid" ] && kill "$kbs_pid" 2>/dev/null; }
-trap cleanup EXIT
-bail() { not_ok "$1"; boot_summary; exit 1; }
+kbs_test_begin secureboot swtpm qemu-system-x86_64 jq sbverify musl-gcc tpm2_nvdefine
 for f in "$KEY" "$CERT" "$SB_CODE" "$SB_VARS"; do [ -f "$f" ] || bail "$f present (Debian ovmf)"; done
-for tool in swtpm qemu-system-x86_64 jq sbverify musl-gcc tpm2_nvdefine; do
-	command -v "$tool" >/dev/null || bail "$tool installed"
-done
 make -s -j2 guest build/bin/cvm-image build/bin/cvm-measure >"$work/make.log" 2>&1 || { cat "$work/make.log" >&2; bail "build"; }
 
 sbq=(-nodefaults -machine smm=on -global driver=cfi.pflash01,property=secure,value=on)
