@@ -3,9 +3,11 @@
 # `make fuzz` with clang, ASan + UBSan) runs until it reaches its execution
 # target (or a time limit), starting from its corpus in tests/fuzz/corpus/NAME
 # plus what earlier sessions in the same work directory grew.  Inputs that add
-# coverage are merged back into the tree's corpus (libFuzzer's -merge=1, so it
-# keeps a minimal set); crashes are kept in the work directory for pinning as
-# named reproducers.  Prints one table row per harness.
+# new edges are merged back into the tree's corpus (libFuzzer's -merge=1 with
+# -use_counters=0: hit counts alone do not earn an input a place, which keeps
+# the replayed corpora small; the work directory keeps the full grown corpus
+# for the next session); crashes are kept in the work directory for pinning
+# as named reproducers.  Prints one table row per harness.
 #
 #   bench/fuzz.sh [--runs N] [--deep-runs N] [--seconds S] [--jobs J]
 #                 [--work DIR] [--fresh] [--no-merge] [--table] [HARNESS...]
@@ -20,6 +22,7 @@
 #                  harness that reached its target is not run again
 #   --fresh        forget earlier sessions in DIR
 #   --no-merge     leave tests/fuzz/corpus alone
+#   --merge-only   only merge what DIR grew into tests/fuzz/corpus
 #   --table        only print the table of what DIR holds
 #
 # Exit status 1 when any harness crashed, leaked, timed out or is short of its
@@ -31,7 +34,7 @@ cd "$top"
 # The parsers of bytes from the network and the TPM (issue 14 asks 10^7 of these).
 DEEP=" cpio dhcp eventlog evidence fat gpt hcl http imds jose kbs ovmf pe snp tdquote tpm2 tpmquote vhd wireserver "
 
-runs=1000000 deep= seconds=600 jobs=1 work=$top/build/fuzz-campaign merge=1 fresh=0 table=0 names=()
+runs=1000000 deep= seconds=600 jobs=1 work=$top/build/fuzz-campaign merge=1 fresh=0 table=0 mergeonly=0 names=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) runs=$2; shift 2 ;;
@@ -42,7 +45,8 @@ while [ $# -gt 0 ]; do
 	--fresh) fresh=1; shift ;;
 	--no-merge) merge=0; shift ;;
 	--table) table=1; shift ;;
-	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--merge-only) mergeonly=1; shift ;;
+	-h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "fuzz.sh: fatal: unknown option $1" >&2; exit 2 ;;
 	*) names+=("$1"); shift ;;
 	esac
@@ -84,11 +88,17 @@ session() {
 	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
 	ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
 	echo "${execs:-0} $ms ${cov:-0} ${ft:-0} $rc" >>"$work/$n.sessions"
-	if [ "$merge" = 1 ] && ! compgen -G "$work/$n.crash-*" >/dev/null; then
-		# Only inputs that add coverage enter the tree's corpus.
-		UBSAN_OPTIONS=halt_on_error=1 nice -n 19 "build/fuzz/fuzz-$n" -merge=1 -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-			"$corpus" "$grown" >>"$log" 2>&1
-	fi
+	[ "$merge" = 1 ] && merge_into_tree "$n"
+}
+
+# Only inputs that add edges enter the tree's corpus, and only from a harness
+# that did not crash (a crashing input would fail the replay).
+merge_into_tree() {
+	local n=$1
+	compgen -G "$work/$n.crash-*" >/dev/null && return 0
+	[ -d "$work/$n.grown" ] || return 0
+	UBSAN_OPTIONS=halt_on_error=1 nice -n 19 "build/fuzz/fuzz-$n" -merge=1 -use_counters=0 -timeout=10 \
+		-rss_limit_mb=2048 -max_len=65536 "tests/fuzz/corpus/$n" "$work/$n.grown" >>"$work/$n.merge.log" 2>&1
 }
 
 if [ "$table" = 0 ]; then
@@ -99,7 +109,7 @@ if [ "$table" = 0 ]; then
 	fi
 	for n in "${names[@]}"; do
 		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
-		session "$n" &
+		if [ "$mergeonly" = 1 ]; then merge_into_tree "$n" & else session "$n" & fi
 	done
 	wait
 fi
