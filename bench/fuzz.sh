@@ -10,12 +10,13 @@
 # as named reproducers.  Prints one table row per harness.
 #
 #   bench/fuzz.sh [--runs N] [--deep-runs N] [--seconds S] [--jobs J]
-#                 [--work DIR] [--fresh] [--no-merge] [--table] [HARNESS...]
+#                 [--work DIR] [--fresh] [--no-merge | --merge-only] [--table] [HARNESS...]
 #
 #   --runs N       executions per harness (default 1000000)
 #   --deep-runs N  executions for the parsers of network and TPM input
 #                  (the DEEP list below; default: --runs)
-#   --seconds S    at most S seconds per harness in this session (default 600)
+#   --seconds S    at most S seconds per harness in this session (default 600;
+#                  a fuzzer stopped with SIGINT also ends its session cleanly)
 #   --jobs J       harnesses run at once (default 1), each at nice 19
 #   --work DIR     work directory (default build/fuzz-campaign); a second
 #                  session with the same DIR resumes: executions add up, and a
@@ -46,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--no-merge) merge=0; shift ;;
 	--table) table=1; shift ;;
 	--merge-only) mergeonly=1; shift ;;
-	-h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "fuzz.sh: fatal: unknown option $1" >&2; exit 2 ;;
 	*) names+=("$1"); shift ;;
 	esac
@@ -120,7 +121,8 @@ printf '|---|---|---|---|---|---|---|---|\n'
 for n in "${names[@]}"; do
 	execs=$(sum_col "$n" 1) ms=$(sum_col "$n" 2)
 	crashes=$(find "$work" -maxdepth 1 -name "$n.crash-*" | wc -l)
-	rcs=$(awk '$5 != 0 { printf "%s ", $5 }' "$work/$n.sessions" 2>/dev/null)
+	# 72 is libFuzzer's exit status when stopped by SIGINT: its executions count.
+	rcs=$(awk '$5 != 0 && $5 != 72 { printf "%s ", $5 }' "$work/$n.sessions" 2>/dev/null)
 	[ -z "$rcs" ] && [ "$crashes" -eq 0 ] && [ "$execs" -ge "$(target_of "$n")" ] || bad=1
 	printf '| %s | %s | %s | %s | %s | %s | %s → %s | %s%s |\n' "$n" "$execs" "$(target_of "$n")" \
 		"$([ "$ms" -gt 0 ] && echo $((execs * 1000 / ms)) || echo -)" "$(last_col "$n" 3)" "$(last_col "$n" 4)" \
