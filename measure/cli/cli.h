@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "cvmkit/pcr.h"
 #include "cvmkit/refvalues.h"
 
 #define PROG "cvm-measure"
@@ -35,6 +36,21 @@ struct cvm_sign_opts {
 int sign_published(const char *dir, const struct cvm_sign_opts *o);
 
 int verb_sign(int argc, char **argv);
+
+/* measure/cli/capture.c */
+int verb_capture(int argc, char **argv);
+/* Reads a serial log (or "N: hex" file) and adds its SHA-256 PCRs (those of
+ * sel, when not NULL); prints the fatal message itself, returns an exit code. */
+int add_capture_file(struct cvm_rv_set *s, const char *path, const bool *sel);
+
+/* measure/main.c */
+enum rv_format { RV_RVPS, RV_MAP, RV_LOCAL_JSON, RV_CONFIGMAP };
+/* "0,4,9" or "0-7,11"; 0 or -EINVAL. */
+int parse_pcr_list(const char *arg, bool sel[CVM_PCR_COUNT]);
+int parse_format(const char *arg, int *ret);
+int print_rvs(const struct cvm_rv_set *s, int format);
+/* The exit code, or EXIT_DATA (reported) when stdout could not be written. */
+int finish_stdout(int code);
 int verb_verify(int argc, char **argv);
 
 /* measure/cli/initdata.c */
