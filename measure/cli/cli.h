@@ -1,13 +1,18 @@
 /* What cvm-measure's verbs share: exit codes and the two ways main() reports.
- * The verbs live in measure/main.c and the files of measure/cli/ (linked into the CLI
+ * main.c holds the verb table; the verbs live in the files of measure/cli/ (linked into the CLI
  * only, never into libcvm-measure). */
 #ifndef CVMKIT_MEASURE_CLI_H
 #define CVMKIT_MEASURE_CLI_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
 
 #include "cvmkit/pcr.h"
+#include "cvmkit/predict.h"
+#include "cvmkit/sbvars.h"
 #include "cvmkit/refvalues.h"
 
 #define PROG "cvm-measure"
@@ -37,20 +42,76 @@ int sign_published(const char *dir, const struct cvm_sign_opts *o);
 
 int verb_sign(int argc, char **argv);
 
+/* measure/cli/report.c: labels for output */
+/* A hash algorithm's name, or 0xNNNN. */
+void alg_label(uint16_t alg, char out[16]);
+/* An event type's name (static), or 0xNNNNNNNN written to out. */
+void type_label(uint32_t type, char out[16], const char **ret);
+/* Prints root as indented JSON and a newline; -ENOMEM when root is NULL. */
+int print_json(cJSON *root);
+/* The exit code, or EXIT_DATA (reported) when stdout could not be written. */
+int finish_stdout(int code);
+
+/* measure/cli/opts.c */
+/* "0,4,9" or "0-7,11"; 0 or -EINVAL. */
+int parse_pcr_list(const char *arg, bool sel[CVM_PCR_COUNT]);
+
+/* measure/cli/replay.c */
+int verb_replay(int argc, char **argv);
+/* Why cvm_evlog_replay() refused buf (its error err), in one phrase. */
+void explain_failure(const uint8_t *buf, size_t len, int err, char *why, size_t n);
+
+/* measure/cli/prediction.c: what every verb that predicts shares */
+const char *status_name(enum cvm_predict_status s);
+const char *input_name(enum cvm_predict_input in);
+int parse_predict_banks(const char *arg, struct cvm_predict_opts *o);
+int parse_stub_version(const char *arg, unsigned *ret);
+int parse_failed_boots(const char *arg, unsigned *ret);
+
+/* --secureboot-vars SOURCE, --secure-boot on|off, --secureboot-db-append CERT:
+ * shared by every verb that predicts, applied in load_prediction(). */
+#define SB_LONGOPTS                                                             \
+	{ "secureboot-vars", required_argument, NULL, 'S' },                    \
+	{ "secure-boot", required_argument, NULL, 'B' },                        \
+	{ "secureboot-db-append", required_argument, NULL, 'A' }
+#define SB_HELP                                                                                     \
+	"  --secureboot-vars SOURCE  the platform's Secure Boot variables for PCR 7: an edk2/OVMF\n"     \
+	"                    varstore (the VARS .fd the VM boots with) or an Azure key template JSON\n" \
+	"                    (Hyper-V model, inferred) or a folder of PK.esl KEK.esl db.esl dbx.esl;\n"  \
+	"                    PCR 7 then joins the reference values\n"                                   \
+	"  --secure-boot on|off  Secure Boot state (default: from a varstore; required for a template)\n" \
+	"  --secureboot-db-append CERT  a certificate the platform appends to db (Azure additionalSignatures)\n"
+
+struct cli_sb {
+	const char *vars, *append[8];
+	size_t n_append;
+	int state; /* -1 unset */
+	bool loaded;
+	struct cvm_sbvars v;
+};
+extern struct cli_sb sbcli;
+int sb_option(int c, const char *arg);
+/* Reads and predicts PATH; prints the fatal message itself and returns an exit code. */
+int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, struct cvm_prediction **ret);
+cJSON *prediction_json(const struct cvm_prediction *p);
+
+/* measure/cli/predict.c, explain.c, corim.c, publish.c */
+int verb_predict(int argc, char **argv);
+int verb_explain(int argc, char **argv);
+int verb_corim(int argc, char **argv);
+int verb_publish(int argc, char **argv);
+
 /* measure/cli/capture.c */
 int verb_capture(int argc, char **argv);
 /* Reads a serial log (or "N: hex" file) and adds its SHA-256 PCRs (those of
  * sel, when not NULL); prints the fatal message itself, returns an exit code. */
 int add_capture_file(struct cvm_rv_set *s, const char *path, const bool *sel);
 
-/* measure/main.c */
+/* measure/cli/reference-values.c */
+int verb_reference_values(int argc, char **argv);
 enum rv_format { RV_RVPS, RV_MAP, RV_LOCAL_JSON, RV_CONFIGMAP };
-/* "0,4,9" or "0-7,11"; 0 or -EINVAL. */
-int parse_pcr_list(const char *arg, bool sel[CVM_PCR_COUNT]);
 int parse_format(const char *arg, int *ret);
 int print_rvs(const struct cvm_rv_set *s, int format);
-/* The exit code, or EXIT_DATA (reported) when stdout could not be written. */
-int finish_stdout(int code);
 int verb_verify(int argc, char **argv);
 
 /* measure/cli/initdata.c */

@@ -1,0 +1,415 @@
+/* cvm-measure explain: a prediction compared with a boot's event log and PCRs. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cvmkit/bytes.h"
+#include "cvmkit/capture.h"
+#include "cvmkit/eventlog.h"
+#include "cvmkit/fileio.h"
+#include "cvmkit/hash.h"
+#include "cvmkit/hex.h"
+#include "cvmkit/pcr.h"
+#include "cvmkit/predict.h"
+
+#include "cli.h"
+
+/* One event of a PCR in the log, for the first-difference search. */
+struct log_event {
+	size_t index;                 /* in the log, header = 0 */
+	uint32_t type;
+	char desc[160];
+	bool have;
+	uint8_t digest[CVM_HASH_MAX_SIZE];
+};
+
+/* The events of PCR pcr in the log that carry a digest for alg (EV_NO_ACTION excluded). */
+static int log_events_for(const uint8_t *log, size_t len, unsigned pcr, enum cvm_hash_alg alg,
+			  struct log_event **ret, size_t *ret_n)
+{
+	struct cvm_evlog l;
+	struct cvm_evlog_event ev;
+	struct log_event *v = NULL;
+	size_t n = 0, cap = 0, idx = 0;
+	int r;
+
+	r = cvm_evlog_open(&l, log, len);
+	if (r < 0)
+		return r;
+	while ((r = cvm_evlog_next(&l, &ev)) > 0) {
+		size_t i = idx++;
+
+		if (ev.pcr != pcr || ev.type == CVM_EV_NO_ACTION)
+			continue;
+		for (size_t d = 0; d < ev.n_digests; d++) {
+			if (ev.digests[d].alg != (uint16_t)alg)
+				continue;
+			if (n == cap) {
+				struct log_event *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+				if (!nv) {
+					free(v);
+					return -ENOMEM;
+				}
+				v = nv;
+			}
+			v[n].index = i;
+			v[n].type = ev.type;
+			v[n].have = true;
+			cvm_evlog_describe(&ev, v[n].desc, sizeof(v[n].desc));
+			memcpy(v[n].digest, ev.digests[d].digest, cvm_hash_size(alg));
+			n++;
+		}
+	}
+	if (r < 0) {
+		free(v);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+struct explain_row {
+	unsigned pcr;
+	enum cvm_hash_alg alg;
+	bool have_pred, have_log, have_quote, match;
+	const uint8_t *pred, *logged, *quoted;
+	bool diff;                    /* a first difference was located */
+	size_t diff_at;               /* index among this PCR's events */
+	const struct cvm_predict_event *expected;   /* NULL: the prediction has no more events */
+	struct log_event logged_ev;   /* .have false: the log has no more events */
+};
+
+static void hexs(const uint8_t *d, enum cvm_hash_alg alg, char *out)
+{
+	cvm_hex_encode(d, cvm_hash_size(alg), out);
+}
+
+static cJSON *explain_row_json(const struct explain_row *x, const struct cvm_prediction *p, size_t b)
+{
+	cJSON *o = cJSON_CreateObject(), *fd, *e;
+	char hex[2 * CVM_HASH_MAX_SIZE + 1], tbuf[16];
+	const char *tname;
+
+	if (!o)
+		return NULL;
+	cJSON_AddNumberToObject(o, "pcr", x->pcr);
+	cJSON_AddStringToObject(o, "bank", cvm_hash_name(x->alg));
+	cJSON_AddStringToObject(o, "status", status_name(p->pcr[x->pcr].status));
+	if (x->have_pred) {
+		hexs(x->pred, x->alg, hex);
+		cJSON_AddStringToObject(o, "predicted", hex);
+	}
+	if (x->have_log) {
+		hexs(x->logged, x->alg, hex);
+		cJSON_AddStringToObject(o, "logged", hex);
+	}
+	if (x->have_quote) {
+		hexs(x->quoted, x->alg, hex);
+		cJSON_AddStringToObject(o, "quoted", hex);
+	}
+	cJSON_AddBoolToObject(o, "match", x->match);
+	if (!x->diff)
+		return o;
+	fd = cJSON_AddObjectToObject(o, "first_difference");
+	if (!fd)
+		return o;
+	cJSON_AddNumberToObject(fd, "event", (double)x->diff_at);
+	if (x->expected && (e = cJSON_AddObjectToObject(fd, "expected"))) {
+		type_label(x->expected->type, tbuf, &tname);
+		cJSON_AddStringToObject(e, "type", tname);
+		cJSON_AddStringToObject(e, "description", x->expected->desc);
+		hexs(x->expected->digest[b], x->alg, hex);
+		cJSON_AddStringToObject(e, "digest", hex);
+	}
+	if (x->logged_ev.have && (e = cJSON_AddObjectToObject(fd, "logged"))) {
+		type_label(x->logged_ev.type, tbuf, &tname);
+		cJSON_AddNumberToObject(e, "index", (double)x->logged_ev.index);
+		cJSON_AddStringToObject(e, "type", tname);
+		cJSON_AddStringToObject(e, "description", x->logged_ev.desc);
+		hexs(x->logged_ev.digest, x->alg, hex);
+		cJSON_AddStringToObject(e, "digest", hex);
+	}
+	return o;
+}
+
+static void explain_row_text(const struct explain_row *x, const struct cvm_prediction *p, size_t b)
+{
+	char hex[2 * CVM_HASH_MAX_SIZE + 1], tbuf[16];
+	const char *tname;
+
+	printf("PCR %2u %-6s %-8s %s\n", x->pcr, cvm_hash_name(x->alg), x->match ? "match" : "MISMATCH",
+	       status_name(p->pcr[x->pcr].status));
+	if (x->have_pred) {
+		hexs(x->pred, x->alg, hex);
+		printf("  predicted %s\n", hex);
+	}
+	if (x->have_log) {
+		hexs(x->logged, x->alg, hex);
+		printf("  logged    %s\n", hex);
+	}
+	if (x->have_quote) {
+		hexs(x->quoted, x->alg, hex);
+		printf("  quoted    %s\n", hex);
+	}
+	if (!x->diff)
+		return;
+	printf("  first difference at event %zu of PCR %u:\n", x->diff_at, x->pcr);
+	if (x->expected) {
+		type_label(x->expected->type, tbuf, &tname);
+		hexs(x->expected->digest[b], x->alg, hex);
+		printf("    expected %s: %s\n             %s\n", tname, x->expected->desc, hex);
+	} else {
+		printf("    expected no further event\n");
+	}
+	if (x->logged_ev.have) {
+		type_label(x->logged_ev.type, tbuf, &tname);
+		hexs(x->logged_ev.digest, x->alg, hex);
+		printf("    logged   %s (log event %zu): %s\n             %s\n", tname, x->logged_ev.index,
+		       x->logged_ev.desc, hex);
+	} else {
+		printf("    logged   no further event\n");
+	}
+}
+
+static void explain_help(FILE *f)
+{
+	fputs("usage: " PROG " explain IMAGE --eventlog FILE [--pcrs FILE] [--json] [--all]\n"
+	      "                [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
+	      "  Compare the prediction for IMAGE with a boot's event log (and the PCRs the TPM\n"
+	      "  reported): per PCR predicted / logged / quoted, and for a mismatch the first\n"
+	      "  event that differs and what the image expected there.\n"
+	      "  --eventlog FILE  binary_bios_measurements, or a serial log / file holding the\n"
+	      "                   init's CVMKIT-MEASURED-BOOT line with the event log (base64)\n"
+	      "  --pcrs FILE      quoted PCRs: a CVMKIT-MEASURED-BOOT line (serial log) or\n"
+	      "                   \"N: hex\" lines; default: the line in --eventlog, if any\n"
+	      "  --all            also list PCRs that are neither predicted nor in the log\n"
+	      "  exit status 1 when any compared value differs\n" SB_HELP, f);
+}
+
+int verb_explain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "eventlog", required_argument, NULL, 'e' },
+		{ "pcrs", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "bank", required_argument, NULL, 'b' },
+		{ "stub-version", required_argument, NULL, 's' },
+		{ "failed-boot-options", required_argument, NULL, 'f' },
+		SB_LONGOPTS,
+		{ 0 },
+	};
+	struct cvm_predict_opts opts = { 0 };
+	struct cvm_prediction *p = NULL;
+	struct cvm_capture cap = { 0 }, quote = { 0 };
+	struct cvm_pcr_bank_values *v = NULL;
+	const char *evpath = NULL, *pcrpath = NULL;
+	uint8_t *evbuf = NULL, *pbuf = NULL;
+	const uint8_t *log = NULL;
+	size_t evlen = 0, plen = 0, loglen = 0, nv = 0;
+	bool json = false, all = false, have_quote = false, any_mismatch = false;
+	cJSON *root = NULL, *rows = NULL;
+	int c, r, code = EXIT_OK;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			explain_help(stdout);
+			return EXIT_OK;
+		case 'j':
+			json = true;
+			break;
+		case 'e':
+			evpath = optarg;
+			break;
+		case 'p':
+			pcrpath = optarg;
+			break;
+		case 'a':
+			all = true;
+			break;
+		case 'b':
+			if (parse_predict_banks(optarg, &opts) < 0)
+				return usage_error("unable to parse --bank %s: unknown or repeated bank", optarg);
+			break;
+		case 's':
+			if (parse_stub_version(optarg, &opts.stub_version) < 0)
+				return usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
+			break;
+		case 'f':
+			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
+				return usage_error("unable to parse --failed-boot-options %s: expected 0-%d", optarg,
+						   CVM_PREDICT_MAX_FAILED_BOOTS);
+			break;
+		case 'S':
+		case 'B':
+		case 'A':
+			if (sb_option(c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
+			break;
+		default:
+			return EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("unable to explain: expected exactly one IMAGE argument");
+	if (!evpath)
+		return usage_error("unable to explain: --eventlog FILE is required");
+
+	r = cvm_read_file(evpath, CVM_CAPTURE_MAX_INPUT, &evbuf, &evlen);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to read %s: %s", evpath, strerror(-r));
+		goto out;
+	}
+	/* A binary log starts with the PCR 0 header record; anything else is
+	 * taken as a serial log carrying the init's line. */
+	{
+		struct cvm_evlog probe;
+
+		if (cvm_evlog_open(&probe, evbuf, evlen) == 0 && evlen >= 8 && cvm_le32(evbuf) == 0) {
+			log = evbuf;
+			loglen = evlen;
+		} else {
+			r = cvm_capture_parse_line(evbuf, evlen, &cap);
+			if (r < 0 || !cap.eventlog) {
+				code = fatal(EXIT_DATA, "unable to read an event log from %s: %s", evpath,
+					     r < 0 ? (r == -ENOENT ? "neither a binary event log nor a CVMKIT-MEASURED-BOOT line"
+								   : "malformed CVMKIT-MEASURED-BOOT line")
+						   : "the CVMKIT-MEASURED-BOOT line carries no event log (dump_eventlog = yes)");
+				goto out;
+			}
+			log = cap.eventlog;
+			loglen = cap.eventlog_len;
+			have_quote = !pcrpath;
+			if (have_quote)
+				quote = cap, cap.eventlog = NULL;
+		}
+	}
+	if (pcrpath) {
+		r = cvm_read_file(pcrpath, CVM_CAPTURE_MAX_INPUT, &pbuf, &plen);
+		if (r < 0) {
+			code = fatal(EXIT_DATA, "unable to read %s: %s", pcrpath, strerror(-r));
+			goto out;
+		}
+		r = cvm_capture_parse(pbuf, plen, &quote);
+		if (r < 0) {
+			code = fatal(EXIT_DATA, "unable to parse %s: neither a CVMKIT-MEASURED-BOOT line nor \"N: hex\" lines",
+				     pcrpath);
+			goto out;
+		}
+		have_quote = true;
+	}
+	v = calloc(CVM_EVLOG_MAX_BANKS, sizeof(*v));
+	if (!v) {
+		code = fatal(EXIT_DATA, "unable to explain: %s", strerror(ENOMEM));
+		goto out;
+	}
+	r = cvm_evlog_replay(log, loglen, v, CVM_EVLOG_MAX_BANKS, &nv);
+	if (r < 0) {
+		char why[256];
+		explain_failure(log, loglen, r, why, sizeof(why));
+		code = fatal(EXIT_DATA, "unable to replay the event log of %s: %s", evpath, why);
+		goto out;
+	}
+	code = load_prediction(argv[optind], &opts, &p);
+	if (code != EXIT_OK)
+		goto out;
+	if (json) {
+		root = cJSON_CreateObject();
+		rows = root ? cJSON_AddArrayToObject(root, "pcrs") : NULL;
+		if (!rows) {
+			code = fatal(EXIT_DATA, "unable to explain: %s", strerror(ENOMEM));
+			goto out;
+		}
+	}
+	for (size_t b = 0; b < p->n_banks; b++) {
+		enum cvm_hash_alg alg = p->banks[b];
+		const struct cvm_pcr_bank_values *lv = NULL;
+		const struct cvm_capture_bank *qv = have_quote ? cvm_capture_bank(&quote, alg) : NULL;
+		size_t sz = cvm_hash_size(alg);
+
+		for (size_t k = 0; k < nv; k++)
+			if (v[k].alg == (uint16_t)alg)
+				lv = &v[k];
+		for (unsigned i = 0; i < CVM_PCR_COUNT; i++) {
+			const struct cvm_predict_pcr *x = &p->pcr[i];
+			struct explain_row row = { .pcr = i, .alg = alg, .match = true };
+
+			row.have_pred = x->status == CVM_PREDICT_PREDICTED;
+			row.pred = x->value[b];
+			row.have_log = lv && lv->touched[i];
+			row.logged = lv ? lv->pcr[i] : NULL;
+			row.have_quote = qv && qv->have[i];
+			row.quoted = qv ? qv->pcr[i] : NULL;
+			if (!row.have_pred && !row.have_log && !all)
+				continue;
+			/* The log covers a PCR fully only when the log has its bank:
+			 * an untouched PCR is then at its reset value. */
+			if (row.have_pred && lv && !row.have_log) {
+				row.have_log = true;
+			}
+			if (row.have_pred && row.have_log && memcmp(row.pred, row.logged, sz) != 0)
+				row.match = false;
+			if (row.have_pred && row.have_quote && memcmp(row.pred, row.quoted, sz) != 0)
+				row.match = false;
+			if (lv && lv->touched[i] && row.have_quote && memcmp(row.logged, row.quoted, sz) != 0)
+				row.match = false;
+			if (!row.match && row.have_pred && lv) {
+				struct log_event *le = NULL;
+				size_t n = 0, k;
+
+				r = log_events_for(log, loglen, i, alg, &le, &n);
+				if (r < 0) {
+					code = fatal(EXIT_DATA, "unable to explain: %s", strerror(-r));
+					goto out;
+				}
+				for (k = 0; k < x->n_events && k < n; k++)
+					if (memcmp(x->events[k].digest[b], le[k].digest, sz) != 0)
+						break;
+				if (k < x->n_events || k < n) {
+					row.diff = true;
+					row.diff_at = k;
+					row.expected = k < x->n_events ? &x->events[k] : NULL;
+					if (k < n)
+						row.logged_ev = le[k];
+				}
+				free(le);
+			}
+			any_mismatch |= !row.match;
+			if (json) {
+				cJSON *o = explain_row_json(&row, p, b);
+				if (o)
+					cJSON_AddItemToArray(rows, o);
+			} else {
+				explain_row_text(&row, p, b);
+			}
+		}
+	}
+	if (json) {
+		cJSON_AddBoolToObject(root, "match", !any_mismatch);
+		if (print_json(root) < 0) {
+			code = fatal(EXIT_DATA, "unable to print: %s", strerror(ENOMEM));
+			goto out;
+		}
+	} else {
+		printf("%s\n", any_mismatch ? "result: MISMATCH" : "result: match");
+	}
+	code = finish_stdout(any_mismatch ? EXIT_MISMATCH : EXIT_OK);
+out:
+	cJSON_Delete(root);
+	cvm_capture_free(&cap);
+	cvm_capture_free(&quote);
+	free(v);
+	free(p);
+	free(pbuf);
+	free(evbuf);
+	return code;
+}
