@@ -43,54 +43,36 @@ out:
 	return code;
 }
 
-static void capture_help(FILE *f)
-{
-	fputs("usage: " PROG " capture SERIAL_LOG [--format=rvps|map] [--pcrs LIST]\n"
-	      "  Reference values from a golden boot: the last CVMKIT-MEASURED-BOOT line in\n"
-	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds but 6 becomes\n"
-	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3 and 7 that no\n"
-	      "  image prediction can supply.  PCR 6 holds the VM's identity on Azure (a value for\n"
-	      "  one VM only): --pcrs LIST keeps exactly those PCRs (e.g. 0-3,7, or 6 to have it).\n", f);
-}
-
 int verb_capture(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ 0 },
-	};
 	struct cvm_rv_set *s = NULL;
-	bool sel[CVM_PCR_COUNT] = { false }, any = false;
+	struct cli_pcrs pcrs = { 0 };
 	int format = RV_RVPS;
-	int c, r, code;
+	int r, code;
+	const struct cli_opt table[] = {
+		{ "format", CLI_ENUM, .enm = { &format, cli_format_values }, .eq = true },
+		{ "pcrs", CLI_PARSE, .parse = { cli_parse_pcrs, &pcrs }, .why = "expected indices 0-23 like 0-3,6,7" },
+		{ NULL },
+	};
+	const struct cli_spec spec = {
+		"usage: " PROG " capture SERIAL_LOG [--format=rvps|map] [--pcrs LIST]\n"
+		"  Reference values from a golden boot: the last CVMKIT-MEASURED-BOOT line in\n"
+		"  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds but 6 becomes\n"
+		"  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3 and 7 that no\n"
+		"  image prediction can supply.  PCR 6 holds the VM's identity on Azure (a value for\n"
+		"  one VM only): --pcrs LIST keeps exactly those PCRs (e.g. 0-3,7, or 6 to have it).\n",
+		{ { .opts = table } },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			capture_help(stdout);
-			return EXIT_OK;
-		case 'F':
-			if (parse_format(optarg, &format) < 0)
-				return usage_error("unable to parse --format=%s: expected rvps or map", optarg);
-			break;
-		case 'p':
-			if (parse_pcr_list(optarg, sel) < 0)
-				return usage_error("unable to parse --pcrs %s: expected indices 0-23 like 0-3,6,7", optarg);
-			any = true;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	code = cli_parse(&spec, argc, argv);
+	if (code != CLI_RUN)
+		return code;
 	if (optind + 1 != argc)
 		return usage_error("unable to capture: expected exactly one SERIAL_LOG argument");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return fatal(EXIT_DATA, "unable to capture: %s", strerror(ENOMEM));
-	code = add_capture_file(s, argv[optind], any ? sel : NULL);
+	code = add_capture_file(s, argv[optind], pcrs.any ? pcrs.sel : NULL);
 	if (code != EXIT_OK)
 		goto out;
 	r = print_rvs(s, format);

@@ -13,6 +13,8 @@
 #include "cvmkit/pcr.h"
 #include "cvmkit/predict.h"
 #include "cvmkit/sbvars.h"
+
+#include "opts.h"
 #include "cvmkit/refvalues.h"
 
 #define PROG "cvm-measure"
@@ -37,6 +39,13 @@ struct cvm_sign_opts {
 	const char *builder;      /* builder id, or NULL */
 };
 
+/* --key-pass-file, --lock, --source-commit, --builder: sign's and publish's. */
+#define CLI_OPTS_PROVENANCE(SO)                                   \
+	{ "key-pass-file", CLI_STRING, .string = &(SO)->key_pass_file }, \
+	{ "lock", CLI_STRING, .string = &(SO)->lock },                   \
+	{ "source-commit", CLI_STRING, .string = &(SO)->commit },        \
+	{ "builder", CLI_STRING, .string = &(SO)->builder }
+
 /* Signs what publish wrote to DIR (see `cvm-measure sign --help`). */
 int sign_published(const char *dir, const struct cvm_sign_opts *o);
 
@@ -52,9 +61,6 @@ int print_json(cJSON *root);
 /* The exit code, or EXIT_DATA (reported) when stdout could not be written. */
 int finish_stdout(int code);
 
-/* measure/cli/opts.c */
-/* "0,4,9" or "0-7,11"; 0 or -EINVAL. */
-int parse_pcr_list(const char *arg, bool sel[CVM_PCR_COUNT]);
 
 /* measure/cli/replay.c */
 int verb_replay(int argc, char **argv);
@@ -64,23 +70,26 @@ void explain_failure(const uint8_t *buf, size_t len, int err, char *why, size_t 
 /* measure/cli/prediction.c: what every verb that predicts shares */
 const char *status_name(enum cvm_predict_status s);
 const char *input_name(enum cvm_predict_input in);
-int parse_predict_banks(const char *arg, struct cvm_predict_opts *o);
-int parse_stub_version(const char *arg, unsigned *ret);
-int parse_failed_boots(const char *arg, unsigned *ret);
+/* --bank NAME[,NAME...] into a struct cvm_predict_opts: replaces the banks. */
+int parse_predict_banks(const char *arg, void *opts);
+
+/* The options every predicting verb takes, for its table. */
+#define CLI_OPT_BANKS(OPTS, HELP)                                                                   \
+	{ "bank", CLI_PARSE, .parse = { parse_predict_banks, (OPTS) }, .arg = "NAMES", .help = (HELP), \
+	  .why = "unknown or repeated bank" }
+#define CLI_OPT_STUB_VERSION(OPTS, HELP)                                                                   \
+	{ "stub-version", CLI_NUMBER, .num = { &(OPTS)->stub_version, 1, 100000 }, .arg = "N", .help = (HELP), \
+	  .why = "expected a number like 257" }
+#define CLI_OPT_FAILED_BOOTS(OPTS, HELP)                                                          \
+	{ "failed-boot-options", CLI_NUMBER,                                                      \
+	  .num = { &(OPTS)->failed_boot_options, 0, CVM_PREDICT_MAX_FAILED_BOOTS }, .arg = "N", \
+	  .help = (HELP) }
 
 /* --secureboot-vars SOURCE, --secure-boot on|off, --secureboot-db-append CERT:
- * shared by every verb that predicts, applied in load_prediction(). */
-#define SB_LONGOPTS                                                             \
-	{ "secureboot-vars", required_argument, NULL, 'S' },                    \
-	{ "secure-boot", required_argument, NULL, 'B' },                        \
-	{ "secureboot-db-append", required_argument, NULL, 'A' }
-#define SB_HELP                                                                                     \
-	"  --secureboot-vars SOURCE  the platform's Secure Boot variables for PCR 7: an edk2/OVMF\n"     \
-	"                    varstore (the VARS .fd the VM boots with) or an Azure key template JSON\n" \
-	"                    (Hyper-V model, inferred) or a folder of PK.esl KEK.esl db.esl dbx.esl;\n"  \
-	"                    PCR 7 then joins the reference values\n"                                   \
-	"  --secure-boot on|off  Secure Boot state (default: from a varstore; required for a template)\n" \
-	"  --secureboot-db-append CERT  a certificate the platform appends to db (Azure additionalSignatures)\n"
+ * shared by every verb that predicts (its second group, listed at column 20),
+ * applied in load_prediction(). */
+extern const struct cli_opt cli_sb_opts[];
+#define CLI_SB_GROUP { .opts = cli_sb_opts, .col = 20 }
 
 struct cli_sb {
 	const char *vars, *append[8];
@@ -90,7 +99,6 @@ struct cli_sb {
 	struct cvm_sbvars v;
 };
 extern struct cli_sb sbcli;
-int sb_option(int c, const char *arg);
 /* Reads and predicts PATH; prints the fatal message itself and returns an exit code. */
 int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, struct cvm_prediction **ret);
 cJSON *prediction_json(const struct cvm_prediction *p);
@@ -110,7 +118,8 @@ int add_capture_file(struct cvm_rv_set *s, const char *path, const bool *sel);
 /* measure/cli/reference-values.c */
 int verb_reference_values(int argc, char **argv);
 enum rv_format { RV_RVPS, RV_MAP, RV_LOCAL_JSON, RV_CONFIGMAP };
-int parse_format(const char *arg, int *ret);
+/* --format: rvps, map, local-json, configmap (enum rv_format) */
+extern const struct cli_value cli_format_values[];
 int print_rvs(const struct cvm_rv_set *s, int format);
 int verb_verify(int argc, char **argv);
 
@@ -124,12 +133,16 @@ struct cli_initdata_opts {
 	const char *files[CVM_RV_MAX_VALUES];
 	size_t n;
 };
-int cli_initdata_option(struct cli_initdata_opts *o, const char *arg);
+#define CLI_OPT_INITDATA(IO, HELP)                                                                  \
+	{ "initdata", CLI_LIST, .list = { (IO)->files, &(IO)->n, CVM_RV_MAX_VALUES, "documents" }, .arg = "FILE", \
+	  .help = (HELP) }
 int cli_initdata_apply(const struct cli_initdata_opts *o, struct cvm_rv_set *s);
 
 /* --platform azure: PCR 3 as observed on Azure SEV-SNP CVMs (separator only;
  * not predicted: ../shared/notes/azure-firmware.md).  "none" adds nothing. */
-int cli_platform_option(const char *arg, bool *ret_azure);
+extern const struct cli_value cli_platform_values[];
+#define CLI_OPT_PLATFORM(AZURE, HELP) \
+	{ "platform", CLI_ENUM, .enm = { (AZURE), cli_platform_values }, .arg = "azure", .help = (HELP) }
 void cli_platform_apply(bool azure, struct cvm_rv_set *s);
 
 /* The trustee-operator's on-disk LocalJson `reference_value` file and a

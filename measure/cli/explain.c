@@ -177,35 +177,8 @@ static void explain_row_text(const struct explain_row *x, const struct cvm_predi
 	}
 }
 
-static void explain_help(FILE *f)
-{
-	fputs("usage: " PROG " explain IMAGE --eventlog FILE [--pcrs FILE] [--json] [--all]\n"
-	      "                [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
-	      "  Compare the prediction for IMAGE with a boot's event log (and the PCRs the TPM\n"
-	      "  reported): per PCR predicted / logged / quoted, and for a mismatch the first\n"
-	      "  event that differs and what the image expected there.\n"
-	      "  --eventlog FILE  binary_bios_measurements, or a serial log / file holding the\n"
-	      "                   init's CVMKIT-MEASURED-BOOT line with the event log (base64)\n"
-	      "  --pcrs FILE      quoted PCRs: a CVMKIT-MEASURED-BOOT line (serial log) or\n"
-	      "                   \"N: hex\" lines; default: the line in --eventlog, if any\n"
-	      "  --all            also list PCRs that are neither predicted nor in the log\n"
-	      "  exit status 1 when any compared value differs\n" SB_HELP, f);
-}
-
 int verb_explain(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "eventlog", required_argument, NULL, 'e' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },
-		{ "bank", required_argument, NULL, 'b' },
-		{ "stub-version", required_argument, NULL, 's' },
-		{ "failed-boot-options", required_argument, NULL, 'f' },
-		SB_LONGOPTS,
-		{ 0 },
-	};
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_prediction *p = NULL;
 	struct cvm_capture cap = { 0 }, quote = { 0 };
@@ -216,49 +189,34 @@ int verb_explain(int argc, char **argv)
 	size_t evlen = 0, plen = 0, loglen = 0, nv = 0;
 	bool json = false, all = false, have_quote = false, any_mismatch = false;
 	cJSON *root = NULL, *rows = NULL;
-	int c, r, code = EXIT_OK;
+	int r, code;
+	const struct cli_opt table[] = {
+		{ "json", CLI_FLAG, .flag = &json },
+		{ "eventlog", CLI_STRING, .string = &evpath, .arg = "FILE",
+		  .help = "binary_bios_measurements, or a serial log / file holding the\n"
+			  "init's CVMKIT-MEASURED-BOOT line with the event log (base64)" },
+		{ "pcrs", CLI_STRING, .string = &pcrpath, .arg = "FILE",
+		  .help = "quoted PCRs: a CVMKIT-MEASURED-BOOT line (serial log) or\n"
+			  "\"N: hex\" lines; default: the line in --eventlog, if any" },
+		{ "all", CLI_FLAG, .flag = &all, .help = "also list PCRs that are neither predicted nor in the log" },
+		CLI_OPT_BANKS(&opts, NULL),
+		CLI_OPT_STUB_VERSION(&opts, NULL),
+		CLI_OPT_FAILED_BOOTS(&opts, NULL),
+		{ NULL },
+	};
+	const struct cli_spec spec = {
+		"usage: " PROG " explain IMAGE --eventlog FILE [--pcrs FILE] [--json] [--all]\n"
+		"                [--bank NAMES] [--stub-version N] [--failed-boot-options N]\n"
+		"  Compare the prediction for IMAGE with a boot's event log (and the PCRs the TPM\n"
+		"  reported): per PCR predicted / logged / quoted, and for a mismatch the first\n"
+		"  event that differs and what the image expected there.\n",
+		{ { .opts = table, .col = 19, .after = "  exit status 1 when any compared value differs\n" }, CLI_SB_GROUP },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			explain_help(stdout);
-			return EXIT_OK;
-		case 'j':
-			json = true;
-			break;
-		case 'e':
-			evpath = optarg;
-			break;
-		case 'p':
-			pcrpath = optarg;
-			break;
-		case 'a':
-			all = true;
-			break;
-		case 'b':
-			if (parse_predict_banks(optarg, &opts) < 0)
-				return usage_error("unable to parse --bank %s: unknown or repeated bank", optarg);
-			break;
-		case 's':
-			if (parse_stub_version(optarg, &opts.stub_version) < 0)
-				return usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
-			break;
-		case 'f':
-			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
-				return usage_error("unable to parse --failed-boot-options %s: expected 0-%d", optarg,
-						   CVM_PREDICT_MAX_FAILED_BOOTS);
-			break;
-		case 'S':
-		case 'B':
-		case 'A':
-			if (sb_option(c, optarg) != EXIT_OK)
-				return EXIT_USAGE;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	code = cli_parse(&spec, argc, argv);
+	if (code != CLI_RUN)
+		return code;
+	code = EXIT_OK;
 	if (optind + 1 != argc)
 		return usage_error("unable to explain: expected exactly one IMAGE argument");
 	if (!evpath)

@@ -53,71 +53,30 @@ static void prediction_text(const struct cvm_prediction *p, const bool sel[CVM_P
 	}
 }
 
-static void predict_help(FILE *f)
-{
-	fputs("usage: " PROG " predict IMAGE [--json] [--bank NAME[,NAME...]] [--stub-version N] [--pcrs LIST]\n"
-	      "  Predict the PCRs a boot of IMAGE (a UKI, a raw GPT disk or a fixed VHD) produces.\n"
-	      "  --json            one JSON object (see measure/README.md)\n"
-	      "  --bank NAMES      banks to predict (default sha256,sha384; also sha1, sha512)\n"
-	      "  --stub-version N  model systemd-stub N instead of the version the stub names\n"
-	      "  --failed-boot-options N  boot options the firmware tries before the UKI's (default 0)\n"
-	      "  --pcrs LIST       text output: only these PCRs, e.g. 4,9,11\n" SB_HELP, f);
-}
-
 int verb_predict(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "bank", required_argument, NULL, 'b' },
-		{ "stub-version", required_argument, NULL, 's' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ "failed-boot-options", required_argument, NULL, 'f' },
-		SB_LONGOPTS,
-		{ 0 },
-	};
 	struct cvm_predict_opts opts = { 0 };
 	struct cvm_prediction *p = NULL;
-	bool json = false, sel[CVM_PCR_COUNT] = { false }, any = false;
-	int c, code;
+	struct cli_pcrs pcrs = { 0 };
+	bool json = false;
+	const struct cli_opt table[] = {
+		{ "json", CLI_FLAG, .flag = &json, .help = "one JSON object (see measure/README.md)" },
+		CLI_OPT_BANKS(&opts, "banks to predict (default sha256,sha384; also sha1, sha512)"),
+		CLI_OPT_STUB_VERSION(&opts, "model systemd-stub N instead of the version the stub names"),
+		CLI_OPT_FAILED_BOOTS(&opts, "boot options the firmware tries before the UKI's (default 0)"),
+		{ "pcrs", CLI_PARSE, .parse = { cli_parse_pcrs, &pcrs }, .arg = "LIST",
+		  .help = "text output: only these PCRs, e.g. 4,9,11", .why = "expected indices 0-23 like 4,9,11" },
+		{ NULL },
+	};
+	const struct cli_spec spec = {
+		"usage: " PROG " predict IMAGE [--json] [--bank NAME[,NAME...]] [--stub-version N] [--pcrs LIST]\n"
+		"  Predict the PCRs a boot of IMAGE (a UKI, a raw GPT disk or a fixed VHD) produces.\n",
+		{ { .opts = table, .col = 20 }, CLI_SB_GROUP },
+	};
+	int code = cli_parse(&spec, argc, argv);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			predict_help(stdout);
-			return EXIT_OK;
-		case 'j':
-			json = true;
-			break;
-		case 'b':
-			if (parse_predict_banks(optarg, &opts) < 0)
-				return usage_error("unable to parse --bank %s: unknown or repeated bank", optarg);
-			break;
-		case 's':
-			if (parse_stub_version(optarg, &opts.stub_version) < 0)
-				return usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
-			break;
-		case 'p':
-			if (parse_pcr_list(optarg, sel) < 0)
-				return usage_error("unable to parse --pcrs %s: expected indices 0-23 like 4,9,11", optarg);
-			any = true;
-			break;
-		case 'f':
-			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
-				return usage_error("unable to parse --failed-boot-options %s: expected 0-%d", optarg,
-						   CVM_PREDICT_MAX_FAILED_BOOTS);
-			break;
-		case 'S':
-		case 'B':
-		case 'A':
-			if (sb_option(c, optarg) != EXIT_OK)
-				return EXIT_USAGE;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	if (code != CLI_RUN)
+		return code;
 	if (optind + 1 != argc)
 		return usage_error("unable to predict: expected exactly one IMAGE argument");
 	code = load_prediction(argv[optind], &opts, &p);
@@ -130,7 +89,7 @@ int verb_predict(int argc, char **argv)
 		cJSON_Delete(root);
 	} else {
 		prediction_header(p, argv[optind]);
-		prediction_text(p, any ? sel : NULL);
+		prediction_text(p, pcrs.any ? pcrs.sel : NULL);
 	}
 	free(p);
 	return finish_stdout(code);

@@ -9,6 +9,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "cvmkit/bytes.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
@@ -55,8 +56,9 @@ static const char *predict_strerror(int r)
 	}
 }
 
-int parse_predict_banks(const char *arg, struct cvm_predict_opts *o)
+int parse_predict_banks(const char *arg, void *opts)
 {
+	struct cvm_predict_opts *o = opts;
 	char *copy = strdup(arg), *save = NULL, *tok;
 	int r = 0;
 
@@ -79,50 +81,24 @@ int parse_predict_banks(const char *arg, struct cvm_predict_opts *o)
 	return r;
 }
 
-int parse_stub_version(const char *arg, unsigned *ret)
-{
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
-
-	if (end == arg || *end || v == 0 || v > 100000)
-		return -EINVAL;
-	*ret = (unsigned)v;
-	return 0;
-}
-
-int parse_failed_boots(const char *arg, unsigned *ret)
-{
-	char *end;
-	unsigned long v = strtoul(arg, &end, 10);
-
-	if (end == arg || *end || v > CVM_PREDICT_MAX_FAILED_BOOTS)
-		return -EINVAL;
-	*ret = (unsigned)v;
-	return 0;
-}
-
 /* --secureboot-vars SOURCE, --secure-boot on|off, --secureboot-db-append CERT:
  * shared by every verb that predicts, applied in load_prediction(). */
 struct cli_sb sbcli = { .state = -1 };
 
-int sb_option(int c, const char *arg)
-{
-	switch (c) {
-	case 'S':
-		sbcli.vars = arg;
-		return 0;
-	case 'B':
-		if (strcmp(arg, "on") && strcmp(arg, "off"))
-			return usage_error("unable to parse --secure-boot %s: expected on or off", arg);
-		sbcli.state = !strcmp(arg, "on");
-		return 0;
-	default:
-		if (sbcli.n_append == 8)
-			return usage_error("unable to take more than 8 --secureboot-db-append certificates");
-		sbcli.append[sbcli.n_append++] = arg;
-		return 0;
-	}
-}
+static const struct cli_value on_off[] = { { "on", 1, NULL }, { "off", 0, NULL }, { NULL } };
+
+const struct cli_opt cli_sb_opts[] = {
+	{ "secureboot-vars", CLI_STRING, .string = &sbcli.vars, .arg = "SOURCE",
+	  .help = "the platform's Secure Boot variables for PCR 7: an edk2/OVMF\n"
+		  "varstore (the VARS .fd the VM boots with) or an Azure key template JSON\n"
+		  "(Hyper-V model, inferred) or a folder of PK.esl KEK.esl db.esl dbx.esl;\n"
+		  "PCR 7 then joins the reference values" },
+	{ "secure-boot", CLI_ENUM, .enm = { &sbcli.state, on_off }, .arg = "on|off",
+	  .help = "Secure Boot state (default: from a varstore; required for a template)" },
+	{ "secureboot-db-append", CLI_LIST, .list = { sbcli.append, &sbcli.n_append, CVM_ARRAY_SIZE(sbcli.append), "certificates" },
+	  .arg = "CERT", .help = "a certificate the platform appends to db (Azure additionalSignatures)" },
+	{ NULL },
+};
 
 /* Loads the variables once; returns an exit code. */
 static int sb_load(void)

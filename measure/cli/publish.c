@@ -16,23 +16,6 @@
 
 #include "cli.h"
 
-static void publish_help(FILE *f)
-{
-	fputs("usage: " PROG " publish IMAGE --out DIR [--with-pcr5] [--initdata FILE]... [--platform azure|none]\n"
-	      "                   [--stub-version N] [--failed-boot-options N] [--workload-image FILE]\n"
-	      "                   [--sign-key KEY.pem [--key-pass-file F] [--lock deps/lock]\n"
-	      "                    [--source-commit SHA] [--builder ID]]\n"
-	      "  One prediction of IMAGE (sha256 and sha384 banks), written as the files an\n"
-	      "  image publisher ships: DIR/measurements.json (as predict --json),\n"
-	      "  DIR/reference-values.json (as reference-values), DIR/corim.cbor (as corim), and for\n"
-	      "  the trustee-operator DIR/reference_value (LocalJson) and DIR/rvps-reference-values.yaml\n"
-	      "  (its ConfigMap).  --initdata and --platform as for reference-values.\n"
-	      "  Each file is written to a temporary name and renamed.  With --sign-key, the\n"
-	      "  files are then signed as `" PROG " sign` does (see sign --help).  --workload-image\n"
-	      "  FILE: the workload-image.json cvm-image wrote for a container image, copied into\n"
-	      "  measurements.json as \"workload_image\" (its manifest and config digests).\n" SB_HELP, f);
-}
-
 /* Writes cJSON text plus a newline to PATH atomically. */
 static int write_json_file(const char *path, cJSON *root)
 {
@@ -51,25 +34,8 @@ static int write_json_file(const char *path, cJSON *root)
 
 int verb_publish(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "with-pcr5", no_argument, NULL, '5' },
-		{ "stub-version", required_argument, NULL, 's' },
-		{ "failed-boot-options", required_argument, NULL, 'f' },
-		{ "workload-image", required_argument, NULL, 'w' },
-		{ "initdata", required_argument, NULL, 'i' },
-		{ "platform", required_argument, NULL, 'P' },
-		{ "sign-key", required_argument, NULL, 'k' },
-		{ "key-pass-file", required_argument, NULL, 'p' },
-		{ "lock", required_argument, NULL, 'l' },
-		{ "source-commit", required_argument, NULL, 'c' },
-		{ "builder", required_argument, NULL, 'b' },
-		SB_LONGOPTS,
-		{ 0 },
-	};
 	struct cli_initdata_opts io = { 0 };
-	bool azure = false;
+	int azure = 0;
 	char *local = NULL, *cm = NULL;
 	struct cvm_sign_opts so = { 0 };
 	const char *wl_image = NULL;
@@ -82,54 +48,39 @@ int verb_publish(int argc, char **argv)
 	uint8_t *corim = NULL;
 	size_t corim_len = 0;
 	cJSON *root = NULL;
-	int c, r, code;
+	int r, code;
+	const struct cli_opt table[] = {
+		{ "out", CLI_STRING, .string = &dir, .short_name = 'o' },
+		{ "with-pcr5", CLI_FLAG, .flag = &co.with_pcr5 },
+		CLI_OPT_STUB_VERSION(&opts, NULL),
+		CLI_OPT_FAILED_BOOTS(&opts, NULL),
+		{ "workload-image", CLI_STRING, .string = &wl_image },
+		CLI_OPT_INITDATA(&io, NULL),
+		CLI_OPT_PLATFORM(&azure, NULL),
+		{ "sign-key", CLI_STRING, .string = &so.key },
+		CLI_OPTS_PROVENANCE(&so),
+		{ NULL },
+	};
+	const struct cli_spec spec = {
+		"usage: " PROG " publish IMAGE --out DIR [--with-pcr5] [--initdata FILE]... [--platform azure|none]\n"
+		"                   [--stub-version N] [--failed-boot-options N] [--workload-image FILE]\n"
+		"                   [--sign-key KEY.pem [--key-pass-file F] [--lock deps/lock]\n"
+		"                    [--source-commit SHA] [--builder ID]]\n"
+		"  One prediction of IMAGE (sha256 and sha384 banks), written as the files an\n"
+		"  image publisher ships: DIR/measurements.json (as predict --json),\n"
+		"  DIR/reference-values.json (as reference-values), DIR/corim.cbor (as corim), and for\n"
+		"  the trustee-operator DIR/reference_value (LocalJson) and DIR/rvps-reference-values.yaml\n"
+		"  (its ConfigMap).  --initdata and --platform as for reference-values.\n"
+		"  Each file is written to a temporary name and renamed.  With --sign-key, the\n"
+		"  files are then signed as `" PROG " sign` does (see sign --help).  --workload-image\n"
+		"  FILE: the workload-image.json cvm-image wrote for a container image, copied into\n"
+		"  measurements.json as \"workload_image\" (its manifest and config digests).\n",
+		{ { .opts = table }, CLI_SB_GROUP },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			publish_help(stdout);
-			return EXIT_OK;
-		case 'o':
-			dir = optarg;
-			break;
-		case 'i':
-			if ((code = cli_initdata_option(&io, optarg)) != EXIT_OK)
-				return code;
-			break;
-		case 'P':
-			if ((code = cli_platform_option(optarg, &azure)) != EXIT_OK)
-				return code;
-			break;
-		case '5':
-			co.with_pcr5 = true;
-			break;
-		case 's':
-			if (parse_stub_version(optarg, &opts.stub_version) < 0)
-				return usage_error("unable to parse --stub-version %s: expected a number like 257", optarg);
-			break;
-		case 'f':
-			if (parse_failed_boots(optarg, &opts.failed_boot_options) < 0)
-				return usage_error("unable to parse --failed-boot-options %s", optarg);
-			break;
-		case 'w':
-			wl_image = optarg;
-			break;
-		case 'k': so.key = optarg; break;
-		case 'p': so.key_pass_file = optarg; break;
-		case 'l': so.lock = optarg; break;
-		case 'c': so.commit = optarg; break;
-		case 'b': so.builder = optarg; break;
-		case 'S':
-		case 'B':
-		case 'A':
-			if (sb_option(c, optarg) != EXIT_OK)
-				return EXIT_USAGE;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	code = cli_parse(&spec, argc, argv);
+	if (code != CLI_RUN)
+		return code;
 	if (optind + 1 != argc || !dir)
 		return usage_error("unable to publish: expected one IMAGE and --out DIR");
 	if (!so.key && (so.key_pass_file || so.lock || so.commit || so.builder))

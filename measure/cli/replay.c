@@ -22,16 +22,15 @@
 struct replay_opts {
 	const char *path;
 	bool json;
-	bool bank_sel[CVM_EVLOG_MAX_BANKS];   /* per bank of the log, when any_bank */
 	uint16_t want_alg[CVM_EVLOG_MAX_BANKS];
 	size_t n_want;
-	bool pcr_sel[CVM_PCR_COUNT];
-	bool any_pcr;
+	struct cli_pcrs pcrs;
 };
 
-/* "0,4,9" or "0-7,11"; 0 or -EINVAL. */
-static int parse_bank_list(const char *arg, struct replay_opts *o)
+/* --bank NAME[,NAME...], added to those of earlier --bank options. */
+static int parse_bank_list(const char *arg, void *opts)
 {
+	struct replay_opts *o = opts;
 	char *copy = strdup(arg), *save = NULL, *tok;
 	int r = 0;
 
@@ -71,7 +70,7 @@ static size_t bank_size(const struct cvm_evlog *log, uint16_t alg)
 /* The PCRs shown: the selection if given, else those the log touched. */
 static bool pcr_shown(const struct replay_opts *o, const struct cvm_pcr_bank_values *v, unsigned i)
 {
-	return o->any_pcr ? o->pcr_sel[i] : v->touched[i];
+	return o->pcrs.any ? o->pcrs.sel[i] : v->touched[i];
 }
 
 static int replay_text(const struct replay_opts *o, struct cvm_evlog *log,
@@ -86,7 +85,7 @@ static int replay_text(const struct replay_opts *o, struct cvm_evlog *log,
 	while ((r = cvm_evlog_next(log, &ev)) > 0) {
 		size_t i = idx++;
 
-		if (o->any_pcr && !o->pcr_sel[ev.pcr])
+		if (o->pcrs.any && !o->pcrs.sel[ev.pcr])
 			continue;
 		type_label(ev.type, tbuf, &tname);
 		cvm_evlog_describe(&ev, desc, sizeof(desc));
@@ -159,7 +158,7 @@ static int replay_json(const struct replay_opts *o, struct cvm_evlog *log,
 		cJSON *e, *digests;
 
 		r = -ENOMEM;
-		if (o->any_pcr && !o->pcr_sel[ev.pcr])
+		if (o->pcrs.any && !o->pcrs.sel[ev.pcr])
 			continue;
 		type_label(ev.type, tbuf, &tname);
 		cvm_evlog_describe(&ev, desc, sizeof(desc));
@@ -250,53 +249,32 @@ void explain_failure(const uint8_t *buf, size_t len, int err, char *why, size_t 
 		snprintf(why, n, "StartupLocality or H-CRTM event out of place");
 }
 
-static void replay_help(FILE *f)
-{
-	fputs("usage: " PROG " replay EVENTLOG [--json] [--bank NAME[,NAME...]] [--pcrs LIST]\n"
-	      "  Parse a TCG event log (binary_bios_measurements) and replay it.\n"
-	      "  --json          one JSON object: {\"banks\":{...},\"events\":[...]}\n"
-	      "  --bank NAMES    only these banks (sha1, sha256, sha384, sha512)\n"
-	      "  --pcrs LIST     only these PCRs, e.g. 0,4,9 or 0-7,11\n", f);
-}
-
 int verb_replay(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "bank", required_argument, NULL, 'b' },
-		{ "pcrs", required_argument, NULL, 'p' },
-		{ 0 },
-	};
 	struct replay_opts o = { 0 };
 	struct cvm_pcr_bank_values *v = NULL;
 	struct cvm_evlog log;
 	uint8_t *buf = NULL;
 	size_t len = 0, nv = 0;
-	int c, r, code = EXIT_OK;
+	int r, code;
+	const struct cli_opt opts[] = {
+		{ "json", CLI_FLAG, .flag = &o.json, .help = "one JSON object: {\"banks\":{...},\"events\":[...]}" },
+		{ "bank", CLI_PARSE, .parse = { parse_bank_list, &o }, .arg = "NAMES",
+		  .help = "only these banks (sha1, sha256, sha384, sha512)", .why = "unknown bank" },
+		{ "pcrs", CLI_PARSE, .parse = { cli_parse_pcrs, &o.pcrs }, .arg = "LIST",
+		  .help = "only these PCRs, e.g. 0,4,9 or 0-7,11", .why = "expected indices 0-23 like 0,4,9" },
+		{ 0 },
+	};
+	const struct cli_spec spec = {
+		"usage: " PROG " replay EVENTLOG [--json] [--bank NAME[,NAME...]] [--pcrs LIST]\n"
+		"  Parse a TCG event log (binary_bios_measurements) and replay it.\n",
+		{ { .opts = opts, .col = 18 } },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			replay_help(stdout);
-			return EXIT_OK;
-		case 'j':
-			o.json = true;
-			break;
-		case 'b':
-			if (parse_bank_list(optarg, &o) < 0)
-				return usage_error("unable to parse --bank %s: unknown bank", optarg);
-			break;
-		case 'p':
-			if (parse_pcr_list(optarg, o.pcr_sel) < 0)
-				return usage_error("unable to parse --pcrs %s: expected indices 0-23 like 0,4,9", optarg);
-			o.any_pcr = true;
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	code = cli_parse(&spec, argc, argv);
+	if (code != CLI_RUN)
+		return code;
+	code = EXIT_OK;
 	if (optind + 1 != argc)
 		return usage_error("unable to replay: expected exactly one EVENTLOG argument");
 	o.path = argv[optind];
