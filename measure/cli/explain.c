@@ -11,6 +11,7 @@
 #include "cvmkit/bytes.h"
 #include "cvmkit/capture.h"
 #include "cvmkit/eventlog.h"
+#include "cvmkit/explain.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
@@ -19,78 +20,12 @@
 
 #include "cli.h"
 
-/* One event of a PCR in the log, for the first-difference search. */
-struct log_event {
-	size_t index;                 /* in the log, header = 0 */
-	uint32_t type;
-	char desc[160];
-	bool have;
-	uint8_t digest[CVM_HASH_MAX_SIZE];
-};
-
-/* The events of PCR pcr in the log that carry a digest for alg (EV_NO_ACTION excluded). */
-static int log_events_for(const uint8_t *log, size_t len, unsigned pcr, enum cvm_hash_alg alg,
-			  struct log_event **ret, size_t *ret_n)
-{
-	struct cvm_evlog l;
-	struct cvm_evlog_event ev;
-	struct log_event *v = NULL;
-	size_t n = 0, cap = 0, idx = 0;
-	int r;
-
-	r = cvm_evlog_open(&l, log, len);
-	if (r < 0)
-		return r;
-	while ((r = cvm_evlog_next(&l, &ev)) > 0) {
-		size_t i = idx++;
-
-		if (ev.pcr != pcr || ev.type == CVM_EV_NO_ACTION)
-			continue;
-		for (size_t d = 0; d < ev.n_digests; d++) {
-			if (ev.digests[d].alg != (uint16_t)alg)
-				continue;
-			if (n == cap) {
-				struct log_event *nv = realloc(v, (cap = cap ? 2 * cap : 16) * sizeof(*v));
-				if (!nv) {
-					free(v);
-					return -ENOMEM;
-				}
-				v = nv;
-			}
-			v[n].index = i;
-			v[n].type = ev.type;
-			v[n].have = true;
-			cvm_evlog_describe(&ev, v[n].desc, sizeof(v[n].desc));
-			memcpy(v[n].digest, ev.digests[d].digest, cvm_hash_size(alg));
-			n++;
-		}
-	}
-	if (r < 0) {
-		free(v);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
-	return 0;
-}
-
-struct explain_row {
-	unsigned pcr;
-	enum cvm_hash_alg alg;
-	bool have_pred, have_log, have_quote, match;
-	const uint8_t *pred, *logged, *quoted;
-	bool diff;                    /* a first difference was located */
-	size_t diff_at;               /* index among this PCR's events */
-	const struct cvm_predict_event *expected;   /* NULL: the prediction has no more events */
-	struct log_event logged_ev;   /* .have false: the log has no more events */
-};
-
 static void hexs(const uint8_t *d, enum cvm_hash_alg alg, char *out)
 {
 	cvm_hex_encode(d, cvm_hash_size(alg), out);
 }
 
-static cJSON *explain_row_json(const struct explain_row *x, const struct cvm_prediction *p, size_t b)
+static cJSON *explain_row_json(const struct cvm_explain_row *x, const struct cvm_prediction *p)
 {
 	cJSON *o = cJSON_CreateObject(), *fd, *e;
 	char hex[2 * CVM_HASH_MAX_SIZE + 1], tbuf[16];
@@ -120,25 +55,25 @@ static cJSON *explain_row_json(const struct explain_row *x, const struct cvm_pre
 	if (!fd)
 		return o;
 	cJSON_AddNumberToObject(fd, "event", (double)x->diff_at);
-	if (x->expected && (e = cJSON_AddObjectToObject(fd, "expected"))) {
-		type_label(x->expected->type, tbuf, &tname);
+	if (x->have_expected && (e = cJSON_AddObjectToObject(fd, "expected"))) {
+		type_label(x->expected.type, tbuf, &tname);
 		cJSON_AddStringToObject(e, "type", tname);
-		cJSON_AddStringToObject(e, "description", x->expected->desc);
-		hexs(x->expected->digest[b], x->alg, hex);
+		cJSON_AddStringToObject(e, "description", x->expected.desc);
+		hexs(x->expected.digest, x->alg, hex);
 		cJSON_AddStringToObject(e, "digest", hex);
 	}
-	if (x->logged_ev.have && (e = cJSON_AddObjectToObject(fd, "logged"))) {
-		type_label(x->logged_ev.type, tbuf, &tname);
-		cJSON_AddNumberToObject(e, "index", (double)x->logged_ev.index);
+	if (x->have_logged && (e = cJSON_AddObjectToObject(fd, "logged"))) {
+		type_label(x->logged_event.type, tbuf, &tname);
+		cJSON_AddNumberToObject(e, "index", (double)x->logged_event.log_index);
 		cJSON_AddStringToObject(e, "type", tname);
-		cJSON_AddStringToObject(e, "description", x->logged_ev.desc);
-		hexs(x->logged_ev.digest, x->alg, hex);
+		cJSON_AddStringToObject(e, "description", x->logged_event.desc);
+		hexs(x->logged_event.digest, x->alg, hex);
 		cJSON_AddStringToObject(e, "digest", hex);
 	}
 	return o;
 }
 
-static void explain_row_text(const struct explain_row *x, const struct cvm_prediction *p, size_t b)
+static void explain_row_text(const struct cvm_explain_row *x, const struct cvm_prediction *p)
 {
 	char hex[2 * CVM_HASH_MAX_SIZE + 1], tbuf[16];
 	const char *tname;
@@ -160,18 +95,18 @@ static void explain_row_text(const struct explain_row *x, const struct cvm_predi
 	if (!x->diff)
 		return;
 	printf("  first difference at event %zu of PCR %u:\n", x->diff_at, x->pcr);
-	if (x->expected) {
-		type_label(x->expected->type, tbuf, &tname);
-		hexs(x->expected->digest[b], x->alg, hex);
-		printf("    expected %s: %s\n             %s\n", tname, x->expected->desc, hex);
+	if (x->have_expected) {
+		type_label(x->expected.type, tbuf, &tname);
+		hexs(x->expected.digest, x->alg, hex);
+		printf("    expected %s: %s\n             %s\n", tname, x->expected.desc, hex);
 	} else {
 		printf("    expected no further event\n");
 	}
-	if (x->logged_ev.have) {
-		type_label(x->logged_ev.type, tbuf, &tname);
-		hexs(x->logged_ev.digest, x->alg, hex);
-		printf("    logged   %s (log event %zu): %s\n             %s\n", tname, x->logged_ev.index,
-		       x->logged_ev.desc, hex);
+	if (x->have_logged) {
+		type_label(x->logged_event.type, tbuf, &tname);
+		hexs(x->logged_event.digest, x->alg, hex);
+		printf("    logged   %s (log event %zu): %s\n             %s\n", tname, x->logged_event.log_index,
+		       x->logged_event.desc, hex);
 	} else {
 		printf("    logged   no further event\n");
 	}
@@ -189,6 +124,7 @@ int verb_explain(int argc, char **argv)
 	size_t evlen = 0, plen = 0, loglen = 0, nv = 0;
 	bool json = false, all = false, have_quote = false, any_mismatch = false;
 	cJSON *root = NULL, *rows = NULL;
+	struct cvm_explain_input in;
 	int r, code;
 	const struct cli_opt table[] = {
 		{ "json", CLI_FLAG, .flag = &json },
@@ -280,6 +216,8 @@ int verb_explain(int argc, char **argv)
 	code = load_prediction(argv[optind], &opts, &p);
 	if (code != EXIT_OK)
 		goto out;
+	in = (struct cvm_explain_input){ .p = p, .banks = v, .n_banks = nv, .log = log, .log_len = loglen,
+					 .quote = have_quote ? &quote : NULL };
 	if (json) {
 		root = cJSON_CreateObject();
 		rows = root ? cJSON_AddArrayToObject(root, "pcrs") : NULL;
@@ -289,65 +227,23 @@ int verb_explain(int argc, char **argv)
 		}
 	}
 	for (size_t b = 0; b < p->n_banks; b++) {
-		enum cvm_hash_alg alg = p->banks[b];
-		const struct cvm_pcr_bank_values *lv = NULL;
-		const struct cvm_capture_bank *qv = have_quote ? cvm_capture_bank(&quote, alg) : NULL;
-		size_t sz = cvm_hash_size(alg);
-
-		for (size_t k = 0; k < nv; k++)
-			if (v[k].alg == (uint16_t)alg)
-				lv = &v[k];
 		for (unsigned i = 0; i < CVM_PCR_COUNT; i++) {
-			const struct cvm_predict_pcr *x = &p->pcr[i];
-			struct explain_row row = { .pcr = i, .alg = alg, .match = true };
+			struct cvm_explain_row row;
 
-			row.have_pred = x->status == CVM_PREDICT_PREDICTED;
-			row.pred = x->value[b];
-			row.have_log = lv && lv->touched[i];
-			row.logged = lv ? lv->pcr[i] : NULL;
-			row.have_quote = qv && qv->have[i];
-			row.quoted = qv ? qv->pcr[i] : NULL;
-			if (!row.have_pred && !row.have_log && !all)
+			r = cvm_explain_row(&in, b, i, &row);
+			if (r < 0) {
+				code = fatal(EXIT_DATA, "unable to explain: %s", strerror(-r));
+				goto out;
+			}
+			if (!row.have_pred && !row.logged_touched && !all)
 				continue;
-			/* The log covers a PCR fully only when the log has its bank:
-			 * an untouched PCR is then at its reset value. */
-			if (row.have_pred && lv && !row.have_log) {
-				row.have_log = true;
-			}
-			if (row.have_pred && row.have_log && memcmp(row.pred, row.logged, sz) != 0)
-				row.match = false;
-			if (row.have_pred && row.have_quote && memcmp(row.pred, row.quoted, sz) != 0)
-				row.match = false;
-			if (lv && lv->touched[i] && row.have_quote && memcmp(row.logged, row.quoted, sz) != 0)
-				row.match = false;
-			if (!row.match && row.have_pred && lv) {
-				struct log_event *le = NULL;
-				size_t n = 0, k;
-
-				r = log_events_for(log, loglen, i, alg, &le, &n);
-				if (r < 0) {
-					code = fatal(EXIT_DATA, "unable to explain: %s", strerror(-r));
-					goto out;
-				}
-				for (k = 0; k < x->n_events && k < n; k++)
-					if (memcmp(x->events[k].digest[b], le[k].digest, sz) != 0)
-						break;
-				if (k < x->n_events || k < n) {
-					row.diff = true;
-					row.diff_at = k;
-					row.expected = k < x->n_events ? &x->events[k] : NULL;
-					if (k < n)
-						row.logged_ev = le[k];
-				}
-				free(le);
-			}
 			any_mismatch |= !row.match;
 			if (json) {
-				cJSON *o = explain_row_json(&row, p, b);
+				cJSON *o = explain_row_json(&row, p);
 				if (o)
 					cJSON_AddItemToArray(rows, o);
 			} else {
-				explain_row_text(&row, p, b);
+				explain_row_text(&row, p);
 			}
 		}
 	}
