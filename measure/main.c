@@ -6,7 +6,6 @@
 
 #include "cli/cli.h"
 
-
 static const struct verb {
 	const char *name;
 	int (*run)(int argc, char **argv);

@@ -127,8 +127,45 @@ static void assert_filled(const uint8_t *d, uint8_t byte, size_t n)
 		assert_int_equal(d[i], byte);
 }
 
+/* What every case compares: the prediction, the replayed sha256 bank, a
+ * quote (sha256, no PCR until a case sets one) and the log below. */
+struct fx {
+	struct cvm_prediction *p;
+	struct cvm_pcr_bank_values v;
+	struct cvm_capture q;
+	uint8_t *log;
+	struct cvm_explain_input in;
+	struct cvm_explain_row row;
+};
+
+static const struct rec log_ab[4];
+
+static void fx_init(struct fx *f, const uint8_t *ev4, size_t n4, uint8_t pred4, uint8_t logged4)
+{
+	memset(f, 0, sizeof(*f));
+	f->p = make_prediction(ev4, n4, pred4, 0x00);
+	make_bank(&f->v, logged4);
+	f->q.n_banks = 1;
+	f->q.banks[0].alg = CVM_HASH_SHA256;
+	f->in = (struct cvm_explain_input){ .p = f->p, .banks = &f->v, .n_banks = 1, .quote = &f->q };
+	f->log = make_log(log_ab, 4, &f->in.log_len);
+	f->in.log = f->log;
+}
+
+static void fx_quote(struct fx *f, unsigned pcr, uint8_t value)
+{
+	f->q.banks[0].have[pcr] = true;
+	memset(f->q.banks[0].pcr[pcr], value, 32);
+}
+
+static void fx_free(struct fx *f)
+{
+	free(f->log);
+	free(f->p);
+}
+
 /* Log: 1 PCR 4 a1, 2 PCR 0 (ignored), 3 PCR 4 NO_ACTION (ignored), 4 PCR 4 b2. */
-static const struct rec log_ab[] = {
+static const struct rec log_ab[4] = {
 	{ 4, CVM_EV_EFI_ACTION, 0x11, 0xa1, "Calling EFI Application from Boot Option" },
 	{ 0, CVM_EV_SEPARATOR, 0x12, 0xa1, "\xff" },
 	{ 4, CVM_EV_NO_ACTION, 0x13, 0xee, "not extended" },
@@ -138,106 +175,79 @@ static const struct rec log_ab[] = {
 static void all_agree(void **state)
 {
 	static const uint8_t ev[] = { 0xa1, 0xb2 };
-	struct cvm_prediction *p = make_prediction(ev, 2, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_capture q = { .n_banks = 1 };
-	struct cvm_explain_row row;
-	size_t len;
-	uint8_t *log = make_log(log_ab, 4, &len);
+	struct fx f;
 
-	make_bank(&v, 0x44);
-	q.banks[0].alg = CVM_HASH_SHA256;
-	q.banks[0].have[4] = true;
-	memset(q.banks[0].pcr[4], 0x44, 32);
-	struct cvm_explain_input in = { p, &v, 1, log, len, &q };
-	assert_int_equal(cvm_explain_row(&in, 0, 4, &row), 0);
-	assert_int_equal(row.pcr, 4);
-	assert_int_equal(row.alg, CVM_HASH_SHA256);
-	assert_true(row.have_pred && row.have_log && row.logged_touched && row.have_quote);
-	assert_true(row.match);
-	assert_false(row.diff);
-	assert_filled(row.pred, 0x44, 32);
-	assert_filled(row.logged, 0x44, 32);
-	assert_filled(row.quoted, 0x44, 32);
-	free(log);
-	free(p);
+	fx_init(&f, ev, 2, 0x44, 0x44);
+	fx_quote(&f, 4, 0x44);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 4, &f.row), 0);
+	assert_int_equal(f.row.pcr, 4);
+	assert_int_equal(f.row.alg, CVM_HASH_SHA256);
+	assert_true(f.row.have_pred && f.row.have_log && f.row.logged_touched && f.row.have_quote);
+	assert_true(f.row.match);
+	assert_false(f.row.diff);
+	assert_filled(f.row.pred, 0x44, 32);
+	assert_filled(f.row.logged, 0x44, 32);
+	assert_filled(f.row.quoted, 0x44, 32);
+	fx_free(&f);
 }
 
 /* The log's second PCR 4 event is b2 where c3 was expected. */
 static void log_departs(void **state)
 {
 	static const uint8_t ev[] = { 0xa1, 0xc3, 0xd4 };
-	struct cvm_prediction *p = make_prediction(ev, 3, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_explain_row row;
-	size_t len;
-	uint8_t *log = make_log(log_ab, 4, &len);
+	struct fx f;
 
-	make_bank(&v, 0x55);
-	struct cvm_explain_input in = { p, &v, 1, log, len, NULL };
-	assert_int_equal(cvm_explain_row(&in, 0, 4, &row), 0);
-	assert_false(row.match);
-	assert_false(row.have_quote);
-	assert_filled(row.logged, 0x55, 32);
-	assert_true(row.diff);
-	assert_int_equal(row.diff_at, 1);
-	assert_true(row.have_expected);
-	assert_int_equal(row.expected.type, CVM_EV_EFI_ACTION);
-	assert_string_equal(row.expected.desc, "second");
-	assert_filled(row.expected.digest, 0xc3, 32);
-	assert_true(row.have_logged);
-	assert_int_equal(row.logged_event.log_index, 4);
-	assert_int_equal(row.logged_event.type, CVM_EV_SEPARATOR);
-	assert_string_equal(row.logged_event.desc, "0102");
-	assert_filled(row.logged_event.digest, 0xb2, 32);
-	free(log);
-	free(p);
+	fx_init(&f, ev, 3, 0x44, 0x55);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 4, &f.row), 0);
+	assert_false(f.row.match);
+	assert_false(f.row.have_quote);
+	assert_filled(f.row.logged, 0x55, 32);
+	assert_true(f.row.diff);
+	assert_int_equal(f.row.diff_at, 1);
+	assert_true(f.row.have_expected);
+	assert_int_equal(f.row.expected.type, CVM_EV_EFI_ACTION);
+	assert_string_equal(f.row.expected.desc, "second");
+	assert_filled(f.row.expected.digest, 0xc3, 32);
+	assert_true(f.row.have_logged);
+	assert_int_equal(f.row.logged_event.log_index, 4);
+	assert_int_equal(f.row.logged_event.type, CVM_EV_SEPARATOR);
+	assert_string_equal(f.row.logged_event.desc, "0102");
+	assert_filled(f.row.logged_event.digest, 0xb2, 32);
+	fx_free(&f);
 }
 
 /* The prediction has a third event the log never reaches. */
 static void log_runs_out(void **state)
 {
 	static const uint8_t ev[] = { 0xa1, 0xb2, 0xd4 };
-	struct cvm_prediction *p = make_prediction(ev, 3, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_explain_row row;
-	size_t len;
-	uint8_t *log = make_log(log_ab, 4, &len);
+	struct fx f;
 
-	make_bank(&v, 0x55);
-	struct cvm_explain_input in = { p, &v, 1, log, len, NULL };
-	assert_int_equal(cvm_explain_row(&in, 0, 4, &row), 0);
-	assert_true(row.diff);
-	assert_int_equal(row.diff_at, 2);
-	assert_true(row.have_expected);
-	assert_string_equal(row.expected.desc, "third");
-	assert_filled(row.expected.digest, 0xd4, 32);
-	assert_false(row.have_logged);
-	free(log);
-	free(p);
+	fx_init(&f, ev, 3, 0x44, 0x55);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 4, &f.row), 0);
+	assert_true(f.row.diff);
+	assert_int_equal(f.row.diff_at, 2);
+	assert_true(f.row.have_expected);
+	assert_string_equal(f.row.expected.desc, "third");
+	assert_filled(f.row.expected.digest, 0xd4, 32);
+	assert_false(f.row.have_logged);
+	fx_free(&f);
 }
 
 /* The log has an event the prediction does not: expected none, logged the first one. */
 static void prediction_runs_out(void **state)
 {
 	static const uint8_t ev[] = { 0xa1 };
-	struct cvm_prediction *p = make_prediction(ev, 1, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_explain_row row;
-	size_t len;
-	uint8_t *log = make_log(log_ab, 4, &len);
+	struct fx f;
 
-	make_bank(&v, 0x55);
-	struct cvm_explain_input in = { p, &v, 1, log, len, NULL };
-	assert_int_equal(cvm_explain_row(&in, 0, 4, &row), 0);
-	assert_true(row.diff);
-	assert_int_equal(row.diff_at, 1);
-	assert_false(row.have_expected);
-	assert_true(row.have_logged);
-	assert_int_equal(row.logged_event.log_index, 4);
-	assert_filled(row.logged_event.digest, 0xb2, 32);
-	free(log);
-	free(p);
+	fx_init(&f, ev, 1, 0x44, 0x55);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 4, &f.row), 0);
+	assert_true(f.row.diff);
+	assert_int_equal(f.row.diff_at, 1);
+	assert_false(f.row.have_expected);
+	assert_true(f.row.have_logged);
+	assert_int_equal(f.row.logged_event.log_index, 4);
+	assert_filled(f.row.logged_event.digest, 0xb2, 32);
+	fx_free(&f);
 }
 
 /* Log and prediction agree event by event, the TPM quoted another value:
@@ -245,24 +255,15 @@ static void prediction_runs_out(void **state)
 static void only_quote_differs(void **state)
 {
 	static const uint8_t ev[] = { 0xa1, 0xb2 };
-	struct cvm_prediction *p = make_prediction(ev, 2, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_capture q = { .n_banks = 1 };
-	struct cvm_explain_row row;
-	size_t len;
-	uint8_t *log = make_log(log_ab, 4, &len);
+	struct fx f;
 
-	make_bank(&v, 0x44);
-	q.banks[0].alg = CVM_HASH_SHA256;
-	q.banks[0].have[4] = true;
-	memset(q.banks[0].pcr[4], 0x66, 32);
-	struct cvm_explain_input in = { p, &v, 1, log, len, &q };
-	assert_int_equal(cvm_explain_row(&in, 0, 4, &row), 0);
-	assert_false(row.match);
-	assert_false(row.diff);
-	assert_filled(row.quoted, 0x66, 32);
-	free(log);
-	free(p);
+	fx_init(&f, ev, 2, 0x44, 0x44);
+	fx_quote(&f, 4, 0x66);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 4, &f.row), 0);
+	assert_false(f.row.match);
+	assert_false(f.row.diff);
+	assert_filled(f.row.quoted, 0x66, 32);
+	fx_free(&f);
 }
 
 /* PCR 9: predicted, not in the log, whose bank the log has: logged is the
@@ -270,25 +271,19 @@ static void only_quote_differs(void **state)
  * no events on either side, there is no first difference to show). */
 static void untouched_is_reset(void **state)
 {
-	struct cvm_prediction *p = make_prediction(NULL, 0, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_explain_row row;
-	size_t len;
-	uint8_t *log = make_log(log_ab, 4, &len);
+	struct fx f;
 
-	make_bank(&v, 0x44);
-	struct cvm_explain_input in = { p, &v, 1, log, len, NULL };
-	assert_int_equal(cvm_explain_row(&in, 0, 9, &row), 0);
-	assert_true(row.have_log);
-	assert_false(row.logged_touched);
-	assert_filled(row.logged, 0x00, 32);
-	assert_true(row.match);
-	memset(p->pcr[9].value[0], 0x77, 32);
-	assert_int_equal(cvm_explain_row(&in, 0, 9, &row), 0);
-	assert_false(row.match);
-	assert_false(row.diff);
-	free(log);
-	free(p);
+	fx_init(&f, NULL, 0, 0x44, 0x44);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 9, &f.row), 0);
+	assert_true(f.row.have_log);
+	assert_false(f.row.logged_touched);
+	assert_filled(f.row.logged, 0x00, 32);
+	assert_true(f.row.match);
+	memset(f.p->pcr[9].value[0], 0x77, 32);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 9, &f.row), 0);
+	assert_false(f.row.match);
+	assert_false(f.row.diff);
+	fx_free(&f);
 }
 
 /* The log lacks the prediction's bank: nothing logged to compare, no
@@ -296,78 +291,59 @@ static void untouched_is_reset(void **state)
 static void log_without_bank(void **state)
 {
 	static const uint8_t ev[] = { 0xa1 };
-	struct cvm_prediction *p = make_prediction(ev, 1, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_capture q = { .n_banks = 1 };
-	struct cvm_explain_row row;
-	size_t len;
-	uint8_t *log = make_log(log_ab, 4, &len);
+	struct fx f;
 
-	make_bank(&v, 0x44);
-	v.alg = CVM_HASH_SHA384;
-	q.banks[0].alg = CVM_HASH_SHA256;
-	q.banks[0].have[4] = true;
-	memset(q.banks[0].pcr[4], 0x66, 32);
-	struct cvm_explain_input in = { p, &v, 1, log, len, &q };
-	assert_int_equal(cvm_explain_row(&in, 0, 4, &row), 0);
-	assert_false(row.have_log);
-	assert_false(row.logged_touched);
-	assert_false(row.match);
-	assert_false(row.diff);
-	free(log);
-	free(p);
+	fx_init(&f, ev, 1, 0x44, 0x44);
+	f.v.alg = CVM_HASH_SHA384;
+	fx_quote(&f, 4, 0x66);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 4, &f.row), 0);
+	assert_false(f.row.have_log);
+	assert_false(f.row.logged_touched);
+	assert_false(f.row.match);
+	assert_false(f.row.diff);
+	fx_free(&f);
 }
 
 /* A platform PCR the log extended: compared with the quote only. */
 static void platform_pcr(void **state)
 {
-	struct cvm_prediction *p = make_prediction(NULL, 0, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_capture q = { .n_banks = 1 };
-	struct cvm_explain_row row;
-	size_t len;
-	uint8_t *log = make_log(log_ab, 4, &len);
+	struct fx f;
 
-	make_bank(&v, 0x44);
-	v.touched[0] = true;
-	memset(v.pcr[0], 0x10, 32);
-	q.banks[0].alg = CVM_HASH_SHA256;
-	q.banks[0].have[0] = true;
-	memset(q.banks[0].pcr[0], 0x10, 32);
-	struct cvm_explain_input in = { p, &v, 1, log, len, &q };
-	assert_int_equal(cvm_explain_row(&in, 0, 0, &row), 0);
-	assert_false(row.have_pred);
-	assert_true(row.have_log && row.logged_touched && row.have_quote && row.match);
-	q.banks[0].pcr[0][31] = 0x11;
-	assert_int_equal(cvm_explain_row(&in, 0, 0, &row), 0);
-	assert_false(row.match);
-	assert_false(row.diff);
+	fx_init(&f, NULL, 0, 0x44, 0x44);
+	f.v.touched[0] = true;
+	memset(f.v.pcr[0], 0x10, 32);
+	fx_quote(&f, 0, 0x10);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 0, &f.row), 0);
+	assert_false(f.row.have_pred);
+	assert_true(f.row.have_log && f.row.logged_touched && f.row.have_quote && f.row.match);
+	f.q.banks[0].pcr[0][31] = 0x11;
+	assert_int_equal(cvm_explain_row(&f.in, 0, 0, &f.row), 0);
+	assert_false(f.row.match);
+	assert_false(f.row.diff);
 	/* Neither predicted nor logged nor quoted: nothing to disagree. */
-	assert_int_equal(cvm_explain_row(&in, 0, 1, &row), 0);
-	assert_false(row.have_pred || row.have_log || row.have_quote);
-	assert_true(row.match);
-	free(log);
-	free(p);
+	assert_int_equal(cvm_explain_row(&f.in, 0, 1, &f.row), 0);
+	assert_false(f.row.have_pred || f.row.have_log || f.row.have_quote);
+	assert_true(f.row.match);
+	fx_free(&f);
 }
 
 static void bad_arguments(void **state)
 {
-	struct cvm_prediction *p = make_prediction(NULL, 0, 0x44, 0x00);
-	struct cvm_pcr_bank_values v;
-	struct cvm_explain_row row = { .pcr = 99 };
 	static const uint8_t junk[] = "not an event log";
+	struct fx f;
 
-	make_bank(&v, 0x55);
-	struct cvm_explain_input in = { p, &v, 1, junk, sizeof(junk), NULL };
-	assert_int_equal(cvm_explain_row(&in, 1, 4, &row), -EINVAL);
-	assert_int_equal(cvm_explain_row(&in, 0, CVM_PCR_COUNT, &row), -EINVAL);
+	fx_init(&f, NULL, 0, 0x44, 0x55);
+	f.row.pcr = 99;
+	assert_int_equal(cvm_explain_row(&f.in, 1, 4, &f.row), -EINVAL);
+	assert_int_equal(cvm_explain_row(&f.in, 0, CVM_PCR_COUNT, &f.row), -EINVAL);
 	/* A mismatch sends it to the log, which does not parse: the error, row untouched. */
-	p->pcr[4].n_events = 0;
-	assert_true(cvm_explain_row(&in, 0, 4, &row) < 0);
-	assert_int_equal(row.pcr, 99);
-	in.p = NULL;
-	assert_int_equal(cvm_explain_row(&in, 0, 4, &row), -EINVAL);
-	free(p);
+	f.in.log = junk;
+	f.in.log_len = sizeof(junk);
+	assert_true(cvm_explain_row(&f.in, 0, 4, &f.row) < 0);
+	assert_int_equal(f.row.pcr, 99);
+	f.in.p = NULL;
+	assert_int_equal(cvm_explain_row(&f.in, 0, 4, &f.row), -EINVAL);
+	fx_free(&f);
 }
 
 int main(void)
