@@ -6,6 +6,9 @@
  *   cvm-image sign   [--config FILE] [--secureboot-KEY VALUE ...] --in PE --out FILE
  *
  * Exit codes: 0 success, 1 build failure, 2 usage or configuration error.
+ *
+ * This file dispatches the verbs, which live in image/cli/ (see cli.h), and
+ * owns the CLI's two ways of reporting: fail() and progress().
  */
 #include <stdarg.h>
 #include <stdio.h>

@@ -129,141 +129,173 @@ static int write_image_json(const char *out, const struct cvm_oci_workload *w, c
 	return r;
 }
 
-int cmd_build(struct args *a, struct cvm_conf *c)
-{
-	const char *binary = NULL, *image = NULL, *wl_path = NULL;
-	struct cvm_oci_workload oci = { 0 };
-	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
-	char stage[PATH_MAX] = "", wl_default[PATH_MAX], osrel[512];
-	struct text initconf = { 0 };
-	uint8_t *stub = NULL, *kernel = NULL, *tree = NULL, *console = NULL, *cpio = NULL, *initrd = NULL, *uki = NULL,
-		*esp = NULL, *disk = NULL, seed[32], guid[16];
-	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len;
-	uint8_t footer[CVM_VHD_FOOTER_SIZE];
+/* What the steps of a build share; build_free() releases it. */
+struct build {
+	struct args *a;
+	const struct cvm_conf *c;
+	const char *binary, *image, *wl_path; /* binary or image: one is NULL */
+	char wl_default[PATH_MAX];
+	long long epoch;                      /* SOURCE_DATE_EPOCH, default 0 */
 	unsigned long min_disk_mib;
-	long long epoch = 0;
-	struct cvm_signer *signer = NULL;
-	int r, code = 1, sign;
+	struct cvm_signer *signer;            /* NULL: not signing */
+	char stage[PATH_MAX];                 /* the staging folder once it exists, else "" */
+	struct cvm_oci_workload oci;          /* the container image, when image is set */
+	struct text initconf;
+	size_t cpio_len;                      /* the initramfs before compression */
+	uint8_t *initrd, *uki, *disk;
+	size_t initrd_len, uki_len, disk_len;
+	uint8_t seed[32];                     /* SHA-256 of the UKI: every disk identifier derives from it */
+	uint8_t footer[CVM_VHD_FOOTER_SIZE];
+	uint8_t d_disk[32], d_vhd[32];
+	struct artifact arts[3];
+};
+
+static void build_free(struct build *b)
+{
+	if (b->stage[0])
+		rm_tree(b->stage);
+	cvm_oci_workload_free(&b->oci);
+	free(b->initconf.p);
+	free(b->initrd);
+	free(b->uki);
+	free(b->disk);
+	cvm_signer_free(b->signer);
+}
+
+/* The inputs and the whole configuration, before anything is written. */
+static int step_check(struct build *b)
+{
+	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
+	struct args *a = b->a;
+	int code;
 
 	/* A kernel named in the configuration wins over the pinned one. */
-	if (cvm_conf_get(c, "kernel.image"))
-		a->linux_ = cvm_conf_get(c, "kernel.image");
+	if (cvm_conf_get(b->c, "kernel.image"))
+		a->linux_ = cvm_conf_get(b->c, "kernel.image");
 	if (!a->init || !a->stub || !a->linux_ || !a->uname) {
 		fprintf(stderr, "%s: fatal: unable to build: --init, --stub, --linux and --uname are required\n", PROG);
 		return 2;
 	}
 	if (epoch_s && *epoch_s) {
 		char *end;
-		epoch = strtoll(epoch_s, &end, 10);
-		if (*end || epoch < 0 || epoch > 0xffffffffLL)
+		b->epoch = strtoll(epoch_s, &end, 10);
+		if (*end || b->epoch < 0 || b->epoch > 0xffffffffLL)
 			return fail(2, "use SOURCE_DATE_EPOCH=%s: not a Unix time", epoch_s);
 	}
-	if ((code = check_config(c, wl_default, &wl_path, &initconf)) != 0)
+	if ((code = check_config(b->c, b->wl_default, &b->wl_path, &b->initconf)) != 0)
 		return code;
-	code = 1;
-	pick_workload(c, &binary, &image);
+	pick_workload(b->c, &b->binary, &b->image);
 	/* Validated by check_config(). */
-	min_disk_mib = strtoul(cvm_conf_get(c, "image.min_disk_mib"), NULL, 10);
+	b->min_disk_mib = strtoul(cvm_conf_get(b->c, "image.min_disk_mib"), NULL, 10);
+	return 0;
+}
 
-	r = mkdirs(a->out, 0755);
-	if (r < 0) {
-		code = fail(1, "create %s: %s", a->out, strerror(-r));
-		goto out;
-	}
-	/* A wrong passphrase fails now, not after the initramfs. */
-	sign = secureboot_check(c);
-	if (sign > 1 || (sign && (code = secureboot_signer(c, &signer)) != 0)) {
-		code = sign > 1 ? sign : code;
-		goto out;
-	}
-	code = 1;
+static int step_outdir(struct build *b)
+{
+	int r = mkdirs(b->a->out, 0755);
 
-	/* 1. Stage the initramfs tree. */
-	snprintf(stage, sizeof(stage), "%s/.stage.XXXXXX", a->out);
-	if (!mkdtemp(stage)) {
-		stage[0] = 0;
-		fail(1, "create a staging folder in %s: %s", a->out, strerror(errno));
-		goto out;
+	return r < 0 ? fail(1, "create %s: %s", b->a->out, strerror(-r)) : 0;
+}
+
+/* A wrong passphrase fails now, not after the initramfs. */
+static int step_signer(struct build *b)
+{
+	int sign = secureboot_check(b->c);
+
+	if (sign > 1)
+		return sign;
+	return sign ? secureboot_signer(b->c, &b->signer) : 0;
+}
+
+/* The staging folder, with the init in it. */
+static int step_stage_init(struct build *b)
+{
+	int r;
+
+	snprintf(b->stage, sizeof(b->stage), "%s/.stage.XXXXXX", b->a->out);
+	if (!mkdtemp(b->stage)) {
+		b->stage[0] = 0;
+		return fail(1, "create a staging folder in %s: %s", b->a->out, strerror(errno));
 	}
-	r = copy_file(a->init, stage, "init", 0755);
-	if (r < 0) {
-		fail(1, "stage the init %s: %s", a->init, strerror(-r));
-		goto out;
+	r = copy_file(b->a->init, b->stage, "init", 0755);
+	return r < 0 ? fail(1, "stage the init %s: %s", b->a->init, strerror(-r)) : 0;
+}
+
+/* The workload: the binary, staged at its path, or the container image,
+ * flattened (its own archive, see step_initramfs) with its [workload]
+ * section rendered into init.conf and checked by the init's parser. */
+static int step_workload(struct build *b)
+{
+	int r, code;
+
+	if (!b->image) {
+		r = copy_file(b->binary, b->stage, b->wl_path + 1, 0755);
+		return r < 0 ? fail(1, "stage the workload %s: %s", b->binary, strerror(-r)) : 0;
 	}
-	if (image) {
-		code = build_image_workload(c, (uint32_t)epoch, &oci);
-		if (code)
-			goto out;
-		code = 1;
-	} else {
-		r = copy_file(binary, stage, wl_path + 1, 0755);
-		if (r < 0) {
-			fail(1, "stage the workload %s: %s", binary, strerror(-r));
-			goto out;
-		}
-	}
-	if (image) {
-		/* check_config rendered everything but the image's [workload]. */
-		free(initconf.p);
-		initconf = (struct text){ 0 };
-		r = render_init_conf(c, wl_path, oci.conf, &initconf);
-		if (r < 0) {
-			fail(2, "render the init configuration: %s%s%s%s", strerror(-r), network_error,
-			     kbs_error[0] ? ": " : "", kbs_error);
-			code = 2;
-			goto out;
-		}
-		if ((code = check_init_conf(&initconf)) != 0)
-			goto out;
-		code = 1;
-	}
+	code = build_image_workload(b->c, (uint32_t)b->epoch, &b->oci);
+	if (code)
+		return code;
+	/* check_config rendered everything but the image's [workload]. */
+	free(b->initconf.p);
+	b->initconf = (struct text){ 0 };
+	r = render_init_conf(b->c, b->wl_path, b->oci.conf, &b->initconf);
+	if (r < 0)
+		return render_fail(r);
+	return check_init_conf(&b->initconf);
+}
+
+/* The rest of the tree: the stop commands, init.conf, the KBS CA, the kernel
+ * modules and the mount points. */
+static int step_stage_tree(struct build *b)
+{
+	const struct cvm_conf *c = b->c;
+	const char *stage = b->stage;
+	int r;
+
 	r = stage_stop_applets(stage);
-	if (r < 0) {
-		fail(1, "stage the stop commands: %s", strerror(-r));
-		goto out;
-	}
-	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)initconf.p, initconf.len, 0644);
+	if (r < 0)
+		return fail(1, "stage the stop commands: %s", strerror(-r));
+	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)b->initconf.p, b->initconf.len, 0644);
 	if (r == 0 && cvm_conf_get(c, "kbs.url") && cvm_conf_get(c, "kbs.ca")) {
 		const char *ca = cvm_conf_get(c, "kbs.ca");
 		uint8_t *pem;
 		size_t pem_len;
 
 		r = cvm_read_file(ca, 64u << 10, &pem, &pem_len);
-		if (r < 0) {
-			fail(2, "read the KBS CA %s: %s", ca, strerror(-r));
-			code = 2;
-			goto out;
-		}
+		if (r < 0)
+			return fail(2, "read the KBS CA %s: %s", ca, strerror(-r));
 		if (!memmem(pem, pem_len, "-----BEGIN CERTIFICATE-----", 27)) {
 			free(pem);
-			fail(2, "use the KBS CA %s: not a PEM certificate", ca);
-			code = 2;
-			goto out;
+			return fail(2, "use the KBS CA %s: not a PEM certificate", ca);
 		}
 		r = put_file(stage, KBS_CA_IMAGE_PATH + 1, pem, pem_len, 0644);
 		free(pem);
 	}
-	if (r == 0 && a->modules) {
+	if (r == 0 && b->a->modules) {
 		char src[PATH_MAX];
-		snprintf(src, sizeof(src), "%s/lib/modules", a->modules);
+		snprintf(src, sizeof(src), "%s/lib/modules", b->a->modules);
 		r = copy_tree(src, stage, "lib/modules");
 	}
 	for (const char *const *d = (const char *const[]){ "proc", "sys", "run", "tmp", NULL }; r == 0 && *d; d++) {
 		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/%s", stage, *d);
-		r = mkdirs(p, 0755);
+		/* Never cut: init.conf's longer path was staged in the same folder. */
+		r = snprintf(p, sizeof(p), "%s/%s", stage, *d) < (int)sizeof(p) ? mkdirs(p, 0755) : -ENAMETOOLONG;
 	}
-	if (r < 0) {
-		fail(1, "stage the initramfs: %s", strerror(-r));
-		goto out;
-	}
+	return r < 0 ? fail(1, "stage the initramfs: %s", strerror(-r)) : 0;
+}
 
-	/* 2. Initramfs: a first archive with /dev/console (the kernel opens it for
-	 * PID 1 before any file system is mounted), then the tree. */
+/* Initramfs: a first archive with /dev/console (the kernel opens it for
+ * PID 1 before any file system is mounted), then the tree. */
+static int step_initramfs(struct build *b)
+{
+	uint8_t *console = NULL, *tree = NULL, *cpio = NULL;
+	size_t console_len, tree_len;
+	int r, code = 1;
+
 	{
 		struct cvm_cpio w;
-		struct cvm_cpio_entry dev = { .name = "dev", .mode = S_IFDIR | 0755, .nlink = 2, .mtime = (uint32_t)epoch, .ino = 1 };
-		struct cvm_cpio_entry con = { .name = "dev/console", .mode = S_IFCHR | 0600, .nlink = 1, .mtime = (uint32_t)epoch,
+		struct cvm_cpio_entry dev = { .name = "dev", .mode = S_IFDIR | 0755, .nlink = 2, .mtime = (uint32_t)b->epoch, .ino = 1 };
+		struct cvm_cpio_entry con = { .name = "dev/console", .mode = S_IFCHR | 0600, .nlink = 1, .mtime = (uint32_t)b->epoch,
 					      .ino = 2, .rdevmajor = 5, .rdevminor = 1 };
 		cvm_cpio_init(&w);
 		r = cvm_cpio_add(&w, &dev);
@@ -274,24 +306,24 @@ int cmd_build(struct args *a, struct cvm_conf *c)
 		cvm_cpio_free(&w);
 	}
 	if (r == 0)
-		r = cvm_cpio_from_tree(stage, (uint32_t)epoch, &tree, &tree_len);
+		r = cvm_cpio_from_tree(b->stage, (uint32_t)b->epoch, &tree, &tree_len);
 	if (r < 0) {
 		fail(1, "write the initramfs archive: %s", strerror(-r));
 		goto out;
 	}
 	/* The image's tree is a third archive of its own: its inode numbers
 	 * (hard links) are its own, as the kernel forgets them at each trailer. */
-	cpio = malloc(console_len + tree_len + oci.cpio_len);
+	b->cpio_len = console_len + tree_len + b->oci.cpio_len;
+	cpio = malloc(b->cpio_len);
 	if (!cpio) {
 		fail(1, "allocate the initramfs: %s", strerror(ENOMEM));
 		goto out;
 	}
 	memcpy(cpio, console, console_len);
 	memcpy(cpio + console_len, tree, tree_len);
-	if (oci.cpio_len)
-		memcpy(cpio + console_len + tree_len, oci.cpio, oci.cpio_len);
-	tree_len += oci.cpio_len;
-	r = cvm_lz4_legacy_compress(cpio, console_len + tree_len, &initrd, &initrd_len);
+	if (b->oci.cpio_len)
+		memcpy(cpio + console_len + tree_len, b->oci.cpio, b->oci.cpio_len);
+	r = cvm_lz4_legacy_compress(cpio, b->cpio_len, &b->initrd, &b->initrd_len);
 	if (r < 0) {
 		fail(1, "compress the initramfs: %s", strerror(-r));
 		goto out;
@@ -301,26 +333,42 @@ int cmd_build(struct args *a, struct cvm_conf *c)
 	 * to decode that as one more LZ4 block and report "Initramfs unpacking
 	 * failed".  A zero block size is where the kernel's decoder stops. */
 	{
-		uint8_t *t = realloc(initrd, initrd_len + 4);
+		uint8_t *t = realloc(b->initrd, b->initrd_len + 4);
 		if (!t) {
 			fail(1, "compress the initramfs: %s", strerror(ENOMEM));
 			goto out;
 		}
-		initrd = t;
-		memset(initrd + initrd_len, 0, 4);
-		initrd_len += 4;
+		b->initrd = t;
+		memset(b->initrd + b->initrd_len, 0, 4);
+		b->initrd_len += 4;
 	}
-	progress("initramfs: %zu bytes of cpio, %zu bytes compressed (lz4 legacy)", console_len + tree_len, initrd_len);
+	progress("initramfs: %zu bytes of cpio, %zu bytes compressed (lz4 legacy)", b->cpio_len, b->initrd_len);
+	code = 0;
+out:
+	free(console);
+	free(tree);
+	free(cpio);
+	return code;
+}
 
-	/* 3. The UKI. */
-	r = cvm_read_file(a->stub, IMG_MAX_INPUT, &stub, &stub_len);
+/* The UKI: stub, kernel, os-release, command line, initramfs, uname; signed
+ * when [secureboot] says so. */
+static int step_uki(struct build *b)
+{
+	const struct cvm_conf *c = b->c;
+	uint8_t *stub = NULL, *kernel = NULL;
+	size_t stub_len, kernel_len;
+	char osrel[512];
+	int r, code = 1;
+
+	r = cvm_read_file(b->a->stub, IMG_MAX_INPUT, &stub, &stub_len);
 	if (r < 0) {
-		fail(1, "read the stub %s: %s", a->stub, strerror(-r));
+		fail(1, "read the stub %s: %s", b->a->stub, strerror(-r));
 		goto out;
 	}
-	r = cvm_read_file(a->linux_, IMG_MAX_INPUT, &kernel, &kernel_len);
+	r = cvm_read_file(b->a->linux_, IMG_MAX_INPUT, &kernel, &kernel_len);
 	if (r < 0) {
-		fail(1, "read the kernel %s: %s", a->linux_, strerror(-r));
+		fail(1, "read the kernel %s: %s", b->a->linux_, strerror(-r));
 		goto out;
 	}
 	snprintf(osrel, sizeof(osrel), "NAME=\"%s\"\nID=%s\nPRETTY_NAME=\"%s (cvmkit image)\"\n",
@@ -331,40 +379,52 @@ int cmd_build(struct args *a, struct cvm_conf *c)
 		parts[CVM_UKI_LINUX] = (struct cvm_uki_part){ kernel, kernel_len };
 		parts[CVM_UKI_OSREL] = (struct cvm_uki_part){ (const uint8_t *)osrel, strlen(osrel) };
 		parts[CVM_UKI_CMDLINE] = (struct cvm_uki_part){ (const uint8_t *)cmdline, strlen(cmdline) };
-		parts[CVM_UKI_INITRD] = (struct cvm_uki_part){ initrd, initrd_len };
-		parts[CVM_UKI_UNAME] = (struct cvm_uki_part){ (const uint8_t *)a->uname, strlen(a->uname) };
-		r = cvm_uki_build(stub, stub_len, parts, &uki, &uki_len);
+		parts[CVM_UKI_INITRD] = (struct cvm_uki_part){ b->initrd, b->initrd_len };
+		parts[CVM_UKI_UNAME] = (struct cvm_uki_part){ (const uint8_t *)b->a->uname, strlen(b->a->uname) };
+		r = cvm_uki_build(stub, stub_len, parts, &b->uki, &b->uki_len);
 	}
 	if (r < 0) {
 		fail(1, "assemble the UKI: %s", strerror(-r));
 		goto out;
 	}
-	if (signer) {
-		if (secureboot_sign(signer, &uki, &uki_len) || secureboot_azure(c, signer, a->out))
+	if (b->signer) {
+		if (secureboot_sign(b->signer, &b->uki, &b->uki_len) || secureboot_azure(c, b->signer, b->a->out))
 			goto out;
 		progress("uki.efi signed (Authenticode, [secureboot] cert); wrote azure-uefi-settings.json");
 	}
-	progress("uki.efi: %zu bytes", uki_len);
+	progress("uki.efi: %zu bytes", b->uki_len);
+	code = 0;
+out:
+	free(stub);
+	free(kernel);
+	return code;
+}
 
-	/* 4. ESP, GPT disk, VHD.  Every identifier derives from the UKI's hash, so
-	 * the same UKI always yields the same disk. */
-	r = cvm_hash(CVM_HASH_SHA256, uki, uki_len, seed);
+/* ESP, GPT disk, VHD footer.  Every identifier derives from the UKI's hash,
+ * so the same UKI always yields the same disk. */
+static int step_disk(struct build *b)
+{
+	uint8_t *esp = NULL, guid[16];
+	size_t esp_len = 0;
+	int r, code = 1;
+
+	r = cvm_hash(CVM_HASH_SHA256, b->uki, b->uki_len, b->seed);
 	if (r < 0) {
 		fail(1, "hash the UKI: %s", strerror(-r));
 		goto out;
 	}
 	{
-		long esp_mib = strtol(cvm_conf_get(c, "image.esp_size_mib"), NULL, 10);
+		long esp_mib = strtol(cvm_conf_get(b->c, "image.esp_size_mib"), NULL, 10);
 		bool fixed = esp_mib > 0;
-		struct cvm_fat_file f = { "EFI/BOOT/BOOTX64.EFI", uki, uki_len };
+		struct cvm_fat_file f = { "EFI/BOOT/BOOTX64.EFI", b->uki, b->uki_len };
 		uint8_t vol[16];
 
-		cvm_guid_derive("fat-volume-id", seed, 32, vol);
+		cvm_guid_derive("fat-volume-id", b->seed, 32, vol);
 		if (!fixed)
-			esp_mib = (long)((uki_len + 256 * 1024 + MIB - 1) / MIB);
+			esp_mib = (long)((b->uki_len + 256 * 1024 + MIB - 1) / MIB);
 		for (;;) {
 			r = cvm_fat_build((uint64_t)esp_mib * MIB, "ESP", (uint32_t)vol[0] << 24 | (uint32_t)vol[1] << 16 | (uint32_t)vol[2] << 8 | vol[3],
-					  epoch, &f, 1, &esp, &esp_len);
+					  b->epoch, &f, 1, &esp, &esp_len);
 			if (r != -ENOSPC || fixed || esp_mib > 4096)
 				break;
 			esp_mib++;
@@ -379,109 +439,118 @@ int cmd_build(struct args *a, struct cvm_conf *c)
 	 * Up to [image] min_disk_mib, the room before the backup GPT stays
 	 * zeros (calloc's untouched pages, holes in the files); the GPT, and so
 	 * PCR 5, describes the disk at its final size. */
-	disk_len = esp_len + 2 * MIB;
-	if (disk_len < (size_t)min_disk_mib * MIB)
-		disk_len = (size_t)min_disk_mib * MIB;
-	disk = calloc(1, disk_len);
-	if (!disk) {
+	b->disk_len = esp_len + 2 * MIB;
+	if (b->disk_len < (size_t)b->min_disk_mib * MIB)
+		b->disk_len = (size_t)b->min_disk_mib * MIB;
+	b->disk = calloc(1, b->disk_len);
+	if (!b->disk) {
 		fail(1, "allocate the disk: %s", strerror(ENOMEM));
 		goto out;
 	}
-	memcpy(disk + MIB, esp, esp_len);
+	memcpy(b->disk + MIB, esp, esp_len);
 	{
 		struct cvm_gpt_partition p = { .first_lba = MIB / 512, .last_lba = (MIB + esp_len) / 512 - 1 };
 		memcpy(p.type_guid, CVM_GPT_TYPE_ESP, 16);
-		cvm_guid_derive("esp-partition", seed, 32, p.part_guid);
+		cvm_guid_derive("esp-partition", b->seed, 32, p.part_guid);
 		snprintf(p.name, sizeof(p.name), "ESP");
-		cvm_guid_derive("disk", seed, 32, guid);
-		r = cvm_gpt_write(disk, disk_len, guid, &p, 1);
+		cvm_guid_derive("disk", b->seed, 32, guid);
+		r = cvm_gpt_write(b->disk, b->disk_len, guid, &p, 1);
 	}
 	if (r < 0) {
 		fail(1, "write the GPT: %s", strerror(-r));
 		goto out;
 	}
-	cvm_guid_derive("vhd", seed, 32, guid);
-	r = cvm_vhd_footer(disk_len, guid, epoch, footer);
+	cvm_guid_derive("vhd", b->seed, 32, guid);
+	r = cvm_vhd_footer(b->disk_len, guid, b->epoch, b->footer);
 	if (r < 0) {
 		fail(1, "write the VHD footer: %s", strerror(-r));
 		goto out;
 	}
-	progress("disk: %zu bytes (ESP %zu bytes at 1 MiB)", disk_len, esp_len);
-
-	/* 5. Write the artifacts, each atomically. */
-	{
-		uint8_t d_disk[32], d_vhd[32];
-		struct artifact arts[] = {
-			{ "uki.efi", uki, uki_len, NULL, 0, seed, "" },
-			{ "disk.raw", disk, disk_len, NULL, 0, d_disk, "" },
-			{ "disk.vhd", disk, disk_len, footer, sizeof(footer), d_vhd, "" },
-		};
-		char paths[3][PATH_MAX];
-		struct cvm_file_out outs[3];
-
-		r = hash_disk_and_vhd(disk, disk_len, footer, sizeof(footer), d_disk, d_vhd);
-		if (r < 0) {
-			fail(1, "hash the disk: %s", strerror(-r));
-			goto out;
-		}
-		/* All three or none; the disk's zero blocks are holes and the VHD
-		 * shares the raw disk's blocks where the file system can. */
-		for (size_t i = 0; i < 3; i++) {
-			cvm_hex_encode(arts[i].digest, 32, arts[i].sha256);
-			snprintf(paths[i], sizeof(paths[i]), "%s/%s", a->out, arts[i].name);
-			outs[i] = (struct cvm_file_out){ paths[i], arts[i].data, arts[i].len, arts[i].tail, arts[i].tail_len };
-		}
-		r = cvm_write_files_atomic(outs, 3, 0644);
-		if (r < 0) {
-			fail(1, "write the artifacts to %s: %s", a->out, strerror(-r));
-			goto out;
-		}
-		r = write_image_json(a->out, image ? &oci : NULL, image);
-		if (r < 0) {
-			fail(1, "write %s/workload-image.json: %s", a->out, strerror(-r));
-			goto out;
-		}
-		progress("wrote %s", a->out);
-		if (a->json) {
-			printf("{\"artifacts\":[");
-			for (size_t i = 0; i < sizeof(arts) / sizeof(arts[0]); i++)
-				printf("%s{\"name\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}", i ? "," : "", arts[i].name,
-				       arts[i].len + arts[i].tail_len, arts[i].sha256);
-			printf("],\"initramfs\":{\"cpio\":%zu,\"compressed\":%zu}", console_len + tree_len, initrd_len);
-			if (image)
-				printf(",\"workload_image\":{\"format\":\"%s\",\"manifest_digest\":%s%s%s,\"config_digest\":\"%s\","
-				       "\"layers\":%zu,\"entries\":%ld,\"uid\":%u,\"gid\":%u}",
-				       oci.img.format, oci.img.manifest_digest[0] ? "\"" : "",
-				       oci.img.manifest_digest[0] ? oci.img.manifest_digest : "null", oci.img.manifest_digest[0] ? "\"" : "",
-				       oci.img.config_digest, oci.img.n_layers, oci.entries, oci.proc.uid, oci.proc.gid);
-			printf(",\"seconds\":%.3f}\n", elapsed());
-		} else {
-			printf("%-10s %12s  %s\n", "artifact", "bytes", "sha256");
-			for (size_t i = 0; i < sizeof(arts) / sizeof(arts[0]); i++)
-				printf("%-10s %12zu  %s\n", arts[i].name, arts[i].len + arts[i].tail_len, arts[i].sha256);
-			if (image) {
-				printf("workload image %s (%s)\n  manifest %s\n  config   %s\n  process  %s as %u:%u%s%s\n", image,
-				       oci.img.format, oci.img.manifest_digest[0] ? oci.img.manifest_digest : "(none: docker-archive)",
-				       oci.img.config_digest, oci.proc.path, oci.proc.uid, oci.proc.gid,
-				       oci.proc.exposed_ports[0] ? ", exposes " : "", oci.proc.exposed_ports);
-			}
-		}
-	}
+	progress("disk: %zu bytes (ESP %zu bytes at 1 MiB)", b->disk_len, esp_len);
 	code = 0;
 out:
-	if (stage[0])
-		rm_tree(stage);
-	cvm_oci_workload_free(&oci);
-	free(initconf.p);
-	free(stub);
-	free(kernel);
-	free(tree);
-	free(console);
-	free(cpio);
-	free(initrd);
-	free(uki);
 	free(esp);
-	free(disk);
-	cvm_signer_free(signer);
+	return code;
+}
+
+/* The artifacts, each atomically, all three or none; the disk's zero blocks
+ * are holes and the VHD shares the raw disk's blocks where the file system
+ * can.  Then workload-image.json (or its removal). */
+static int step_write(struct build *b)
+{
+	char paths[3][PATH_MAX];
+	struct cvm_file_out outs[3];
+	int r;
+
+	b->arts[0] = (struct artifact){ "uki.efi", b->uki, b->uki_len, NULL, 0, b->seed, "" };
+	b->arts[1] = (struct artifact){ "disk.raw", b->disk, b->disk_len, NULL, 0, b->d_disk, "" };
+	b->arts[2] = (struct artifact){ "disk.vhd", b->disk, b->disk_len, b->footer, sizeof(b->footer), b->d_vhd, "" };
+	r = hash_disk_and_vhd(b->disk, b->disk_len, b->footer, sizeof(b->footer), b->d_disk, b->d_vhd);
+	if (r < 0)
+		return fail(1, "hash the disk: %s", strerror(-r));
+	for (size_t i = 0; i < 3; i++) {
+		struct artifact *t = &b->arts[i];
+		cvm_hex_encode(t->digest, 32, t->sha256);
+		snprintf(paths[i], sizeof(paths[i]), "%s/%s", b->a->out, t->name);
+		outs[i] = (struct cvm_file_out){ paths[i], t->data, t->len, t->tail, t->tail_len };
+	}
+	r = cvm_write_files_atomic(outs, 3, 0644);
+	if (r < 0)
+		return fail(1, "write the artifacts to %s: %s", b->a->out, strerror(-r));
+	r = write_image_json(b->a->out, b->image ? &b->oci : NULL, b->image);
+	if (r < 0)
+		return fail(1, "write %s/workload-image.json: %s", b->a->out, strerror(-r));
+	progress("wrote %s", b->a->out);
+	return 0;
+}
+
+/* The summary on stdout: a table, or one JSON object with --json. */
+static int step_report(struct build *b)
+{
+	const struct cvm_oci_workload *oci = &b->oci;
+	const size_t n = sizeof(b->arts) / sizeof(b->arts[0]);
+
+	if (b->a->json) {
+		printf("{\"artifacts\":[");
+		for (size_t i = 0; i < n; i++)
+			printf("%s{\"name\":\"%s\",\"size\":%zu,\"sha256\":\"%s\"}", i ? "," : "", b->arts[i].name,
+			       b->arts[i].len + b->arts[i].tail_len, b->arts[i].sha256);
+		printf("],\"initramfs\":{\"cpio\":%zu,\"compressed\":%zu}", b->cpio_len, b->initrd_len);
+		if (b->image)
+			printf(",\"workload_image\":{\"format\":\"%s\",\"manifest_digest\":%s%s%s,\"config_digest\":\"%s\","
+			       "\"layers\":%zu,\"entries\":%ld,\"uid\":%u,\"gid\":%u}",
+			       oci->img.format, oci->img.manifest_digest[0] ? "\"" : "",
+			       oci->img.manifest_digest[0] ? oci->img.manifest_digest : "null", oci->img.manifest_digest[0] ? "\"" : "",
+			       oci->img.config_digest, oci->img.n_layers, oci->entries, oci->proc.uid, oci->proc.gid);
+		printf(",\"seconds\":%.3f}\n", elapsed());
+		return 0;
+	}
+	printf("%-10s %12s  %s\n", "artifact", "bytes", "sha256");
+	for (size_t i = 0; i < n; i++)
+		printf("%-10s %12zu  %s\n", b->arts[i].name, b->arts[i].len + b->arts[i].tail_len, b->arts[i].sha256);
+	if (b->image) {
+		printf("workload image %s (%s)\n  manifest %s\n  config   %s\n  process  %s as %u:%u%s%s\n", b->image,
+		       oci->img.format, oci->img.manifest_digest[0] ? oci->img.manifest_digest : "(none: docker-archive)",
+		       oci->img.config_digest, oci->proc.path, oci->proc.uid, oci->proc.gid,
+		       oci->proc.exposed_ports[0] ? ", exposes " : "", oci->proc.exposed_ports);
+	}
+	return 0;
+}
+
+/* In order; each step returns 0 or an exit code after fail() said why, and
+ * the first failure ends the build (build_free() removes the staging folder). */
+static int (*const build_steps[])(struct build *) = {
+	step_check,      step_outdir, step_signer, step_stage_init, step_workload, step_stage_tree,
+	step_initramfs,  step_uki,    step_disk,   step_write,      step_report,
+};
+
+int cmd_build(struct args *a, struct cvm_conf *c)
+{
+	struct build b = { .a = a, .c = c };
+	int code = 0;
+
+	for (size_t i = 0; code == 0 && i < sizeof(build_steps) / sizeof(build_steps[0]); i++)
+		code = build_steps[i](&b);
+	build_free(&b);
 	return code;
 }

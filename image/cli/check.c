@@ -22,9 +22,6 @@
  * links, because the cpio writer stores hard links as copies. */
 const char *const STOP_APPLETS[] = { "/sbin/poweroff", "/sbin/reboot", "/sbin/halt", NULL };
 
-/* Everything the configuration alone decides, checked before any input is
- * read: `config --check` and `build` stop on the same errors.  On success
- * *ret_conf holds the rendered init.conf (free its p). */
 /* Whether KEY was given on the command line (rather than in the file). */
 static bool conf_from_cli(const struct cvm_conf *c, const char *dotted)
 {
@@ -62,8 +59,10 @@ int pick_workload(const struct cvm_conf *c, const char **ret_binary, const char 
 	return 0;
 }
 
-int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], const char **ret_wl_path,
-			struct text *ret_conf)
+/* Everything the configuration alone decides, checked before any input is
+ * read: `config --check` and `build` stop on the same errors.  On success
+ * *ret_conf holds the rendered init.conf (free its p). */
+int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], const char **ret_wl_path, struct text *ret_conf)
 {
 	const char *binary, *image, *wl_path = cvm_conf_get(c, "workload.path");
 	const char *cmdline = cvm_conf_get(c, "kernel.cmdline");
@@ -127,8 +126,7 @@ int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], const char
 	r = render_init_conf(c, wl_path, image ? "" : NULL, &t);
 	if (r < 0) {
 		free(t.p);
-		return fail(2, "render the init configuration: %s%s%s%s", strerror(-r), network_error,
-			    kbs_error[0] ? ": " : "", kbs_error);
+		return render_fail(r);
 	}
 	/* A container image's [workload] is rendered once the image is read
 	 * (cmd_build); until then the init's parser would miss it. */

@@ -64,10 +64,12 @@ int cmd_config(struct args *a, struct cvm_conf *c);
 
 /* render.c */
 int has_newline(const char *s);
-/* Why the last render_init_conf() failed, beside its errno. */
-extern const char *network_error;
-extern char kbs_error[200];
+/* Appends init.conf to *t: [workload] (image_section, when given, is the
+ * container image's) and the sections after it.  0 or -errno; on failure
+ * render_fail(r) says why and returns the exit code. */
 int render_init_conf(const struct cvm_conf *c, const char *wl_path, const char *image_section, struct text *t);
+int render_fail(int r);
+/* init.conf read back by the init's own parser: 0 or fail()'s exit code. */
 int check_init_conf(const struct text *t);
 
 /* secureboot.c */
