@@ -7,6 +7,7 @@
  *   render.c      init.conf, parsed back with the init's own parser
  *   secureboot.c  [secureboot]: signer, Authenticode, Azure uefiSettings (`sign`)
  *   stage.c       the initramfs staging tree
+ *   container.c   [workload] image: the flattened container image
  *   build.c       `build`: the pipeline, one function per step
  *
  * Functions returning an exit code (0, 1 build failure, 2 usage or
@@ -86,6 +87,13 @@ int copy_file(const char *src, const char *root, const char *rel, mode_t mode);
 int copy_tree(const char *src, const char *root, const char *rel);
 int rm_tree(const char *path);
 int stage_stop_applets(const char *stage);
+
+/* container.c: [workload] image flattened into *w (progress names it), or
+ * an exit code; out/workload-image.json written, or removed when w is NULL
+ * (0 or -errno). */
+struct cvm_oci_workload;
+int build_image_workload(const struct cvm_conf *c, uint32_t epoch, struct cvm_oci_workload *w);
+int write_image_json(const char *out, const struct cvm_oci_workload *w, const char *ref);
 
 /* build.c */
 int cmd_build(struct args *a, struct cvm_conf *c);
