@@ -1,6 +1,8 @@
-/* What cvm-measure's verbs share: exit codes and the two ways main() reports.
- * main.c holds the verb table; the verbs live in the files of measure/cli/ (linked into the CLI
- * only, never into libcvm-measure). */
+/* What cvm-measure's verbs share: exit codes, the two ways a verb reports,
+ * output helpers, and the option-table rows several verbs take.  main.c
+ * holds the verb table; each verb is a file of measure/cli/ (linked into the
+ * CLI only, never into libcvm-measure) and reads its options with
+ * cli_parse() (opts.h). */
 #ifndef CVMKIT_MEASURE_CLI_H
 #define CVMKIT_MEASURE_CLI_H
 
@@ -12,10 +14,10 @@
 
 #include "cvmkit/pcr.h"
 #include "cvmkit/predict.h"
+#include "cvmkit/refvalues.h"
 #include "cvmkit/sbvars.h"
 
 #include "opts.h"
-#include "cvmkit/refvalues.h"
 
 #define PROG "cvm-measure"
 
@@ -46,10 +48,21 @@ struct cvm_sign_opts {
 	{ "source-commit", CLI_STRING, .string = &(SO)->commit },        \
 	{ "builder", CLI_STRING, .string = &(SO)->builder }
 
+/* The verbs: int verb(argc, argv) with argv[0] the verb's name; each returns
+ * the exit code. */
+int verb_capture(int argc, char **argv);          /* capture.c */
+int verb_corim(int argc, char **argv);            /* corim.c */
+int verb_explain(int argc, char **argv);          /* explain.c */
+int cli_verb_initdata(int argc, char **argv);     /* initdata.c */
+int verb_predict(int argc, char **argv);          /* predict.c */
+int verb_publish(int argc, char **argv);          /* publish.c */
+int verb_reference_values(int argc, char **argv); /* reference-values.c */
+int verb_replay(int argc, char **argv);           /* replay.c */
+int verb_sign(int argc, char **argv);             /* bundle.c */
+int verb_verify(int argc, char **argv);           /* bundle.c */
+
 /* Signs what publish wrote to DIR (see `cvm-measure sign --help`). */
 int sign_published(const char *dir, const struct cvm_sign_opts *o);
-
-int verb_sign(int argc, char **argv);
 
 /* measure/cli/report.c: labels for output */
 /* A hash algorithm's name, or 0xNNNN. */
@@ -61,9 +74,7 @@ int print_json(cJSON *root);
 /* The exit code, or EXIT_DATA (reported) when stdout could not be written. */
 int finish_stdout(int code);
 
-
 /* measure/cli/replay.c */
-int verb_replay(int argc, char **argv);
 /* Why cvm_evlog_replay() refused buf (its error err), in one phrase. */
 void explain_failure(const uint8_t *buf, size_t len, int err, char *why, size_t n);
 
@@ -103,30 +114,19 @@ extern struct cli_sb sbcli;
 int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, struct cvm_prediction **ret);
 cJSON *prediction_json(const struct cvm_prediction *p);
 
-/* measure/cli/predict.c, explain.c, corim.c, publish.c */
-int verb_predict(int argc, char **argv);
-int verb_explain(int argc, char **argv);
-int verb_corim(int argc, char **argv);
-int verb_publish(int argc, char **argv);
-
-/* measure/cli/capture.c */
-int verb_capture(int argc, char **argv);
-/* Reads a serial log (or "N: hex" file) and adds its SHA-256 PCRs (those of
- * sel, when not NULL); prints the fatal message itself, returns an exit code. */
+/* measure/cli/capture.c: reads a serial log (or "N: hex" file) and adds its
+ * SHA-256 PCRs (those of sel, when not NULL) to s; prints the fatal message
+ * itself and returns an exit code. */
 int add_capture_file(struct cvm_rv_set *s, const char *path, const bool *sel);
 
 /* measure/cli/reference-values.c */
-int verb_reference_values(int argc, char **argv);
 enum rv_format { RV_RVPS, RV_MAP, RV_LOCAL_JSON, RV_CONFIGMAP };
 /* --format: rvps, map, local-json, configmap (enum rv_format) */
 extern const struct cli_value cli_format_values[];
+/* Prints the set in that format; 0 or -errno. */
 int print_rvs(const struct cvm_rv_set *s, int format);
-int verb_verify(int argc, char **argv);
 
 /* measure/cli/initdata.c */
-/* cvm-measure initdata FILE [--json] [--user-data FILE [--form native|peer-pod]] [--user-data-base64 FILE] */
-int cli_verb_initdata(int argc, char **argv);
-
 /* --initdata FILE (repeatable; "none" = no document, PCR 8 zero): replaces
  * the set's PCR 8 values by the PCR 8 of every document given. */
 struct cli_initdata_opts {
