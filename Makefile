@@ -92,7 +92,11 @@ $(foreach m,image measure attest ovmf,$(eval $(call cli_rule,$(m))))
 # The init links the guest collector (attest/) and never the host verifier
 # (verify/: chains, roots, appraisal); tests/cli/test-init-guest-only.sh
 # checks the symbols of init.syms, the same link unstripped.
-INIT_SRCS := $(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common)
+# HOST_ONLY_SRCS are library files of guest modules that only host tools
+# need (their headers declare them only without CVM_GUEST): the init never
+# compiles them.
+HOST_ONLY_SRCS := attest/tpm2rc.c
+INIT_SRCS := $(filter-out $(HOST_ONLY_SRCS),$(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common))
 INIT_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(INIT_SRCS))
 
 $(B)/musl/%.o: %.c $(wildcard $(B)/deps.mk)

@@ -8,6 +8,7 @@
  *                      [--ak HANDLE] [--no-user-data] [--allow-ak-mismatch]
  *                      [--td-report-out FILE]
  *   cvm-attest kbs-get --url URL --ca FILE --tpm SPEC --vcek FILE [options] [PATH...]
+ *   cvm-attest tpm-rc CODE...
  *
  * Exit status: 0 verified (and affirming, when reference values are given) or
  * collected, 1 a check failed, a reference value did not match or the TPM
@@ -70,6 +71,9 @@ static void usage(FILE *f)
 		   "CoCo sealed secret (sealed.JWS) read from FILE.  --timing prints per-step\n"
 		   "milliseconds on stderr.  Exit status 1 when the KBS refused or a secret did not\n"
 		   "decrypt (the KBS error type and detail are shown verbatim), 3 on transport errors.\n"
+		   "       " PROG " tpm-rc CODE...\n"
+		   "\n"
+		   "tpm-rc: names TPM 2.0 response codes (hex, as the init prints them: TPM_RC 0x0000098e).\n"
 		   "\n"
 		   "Exit status: 0 verified (and affirming) or collected, 1 verification, appraisal\n"
 		   "or collection failed, 2 usage error, 3 I/O error.\n");
@@ -823,6 +827,33 @@ out:
 	return ret;
 }
 
+/* The init prints a failing TPM command's response code as a number (the
+ * names are host-only, attest/tpm2rc.c): this turns it back into text. */
+static int cmd_tpm_rc(int argc, char **argv)
+{
+	char buf[200];
+
+	if (argc < 2) {
+		fprintf(stderr, PROG ": fatal: unable to name a response code: none given\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		unsigned long rc;
+
+		errno = 0;
+		rc = strtoul(argv[i], &end, 16);
+		if (errno || end == argv[i] || *end || argv[i][0] == '-' || rc > UINT32_MAX) {
+			fprintf(stderr, PROG ": fatal: unable to name a response code: \"%s\" is not a hex number of 32 bits\n",
+				argv[i]);
+			return 2;
+		}
+		cvm_tpm2_rc_describe((uint32_t)rc, buf, sizeof(buf));
+		printf("0x%08lx %s\n", rc, buf);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -839,6 +870,8 @@ int main(int argc, char **argv)
 		return cmd_collect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "kbs-get") == 0)
 		return cmd_kbs_get(argc - 1, argv + 1);
+	if (strcmp(argv[1], "tpm-rc") == 0)
+		return cmd_tpm_rc(argc - 1, argv + 1);
 	fprintf(stderr, PROG ": fatal: unable to run: unknown verb \"%s\" (try --help)\n", argv[1]);
 	return 2;
 }

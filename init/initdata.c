@@ -112,9 +112,11 @@ static int extend_pcr8(const struct init_initdata *d, uint8_t ret_pcr8[32], char
 	if (r == 0)
 		r = cvm_tpm2_pcr_read(t, CVM_TPM2_ALG_SHA256, 1u << CVM_INITDATA_PCR, pcrs);
 	if (r < 0) {
-		char why[160];
-		cvm_tpm2_rc_describe(t->last_rc, why, sizeof(why));
-		seterr(err, err_size, "extend PCR 8: %s", r == -EREMOTEIO ? why : strerror(-r));
+		/* The number only: cvm-attest tpm-rc names it on the host. */
+		if (r == -EREMOTEIO)
+			seterr(err, err_size, "extend PCR 8: the vTPM answered TPM_RC 0x%08x", t->last_rc);
+		else
+			seterr(err, err_size, "extend PCR 8: %s", strerror(-r));
 		goto close;
 	}
 	if (memcmp(pcrs[CVM_INITDATA_PCR], d->pcr8, 32)) {
