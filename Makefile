@@ -67,10 +67,10 @@ HOST_ALL_LIBS := $(foreach m,measure verify attest net image ovmf common,$(B)/ho
 CLI_image   := image common
 CLI_measure := measure image common
 CLI_attest  := verify attest net common
-CLI_ovmf    := ovmf
+CLI_ovmf    := ovmf common
 # Third-party libraries per CLI: measure never links TLS.  -lcrypto is
 # OpenSSL's libcrypto (common/hash.c's host backend: hardware SHA), not its
-# TLS library libssl; ovmf gets it too so that it may use common/.
+# TLS library libssl; ovmf gets it too: it uses common/.
 CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -larchive -lz -pthread
 CLILIBS_measure := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -lz -pthread
 CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lcjson -pthread
