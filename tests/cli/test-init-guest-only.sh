@@ -75,6 +75,7 @@ for src in $host_only; do
 done
 sort -u -o "$tmp/host-only" "$tmp/host-only"
 check "host-only symbols listed" grep -qx cvm_tpm2_rc_describe "$tmp/host-only"
+check "host-only ECDSA conversion listed" grep -qx cvm_ecdsa_rs_to_der "$tmp/host-only"
 sort -u "$tmp/init-all" | comm -12 - "$tmp/host-only" >"$tmp/leaked-host"
 if [ -s "$tmp/leaked-host" ]; then
 	echo "test-init-guest-only: the init links host-only code: $(tr '\n' ' ' <"$tmp/leaked-host")" >&2
