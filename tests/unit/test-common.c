@@ -30,6 +30,12 @@ static void hex_roundtrip(void **state)
 	assert_memory_equal(in, out, 4);
 	assert_int_equal(cvm_hex_decode("007fab", 6, out, 4), -EINVAL);
 	assert_int_equal(cvm_hex_decode("007fabfg", 8, out, 4), -EINVAL);
+	assert_int_equal(cvm_hex_digit('0'), 0);
+	assert_int_equal(cvm_hex_digit('F'), 15);
+	assert_int_equal(cvm_hex_digit('a'), 10);
+	assert_int_equal(cvm_hex_digit('g'), -1);
+	assert_int_equal(cvm_hex_digit(-1), -1); /* a reader's end of input */
+	assert_int_equal(cvm_hex_digit(0x100 + '1'), -1);
 }
 
 /* The recurring constants of measured-boot.md §9, computed independently upstream. */
