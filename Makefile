@@ -95,7 +95,7 @@ $(foreach m,image measure attest ovmf,$(eval $(call cli_rule,$(m))))
 # HOST_ONLY_SRCS are library files of guest modules that only host tools
 # need (their headers declare them only without CVM_GUEST): the init never
 # compiles them.
-HOST_ONLY_SRCS := attest/tpm2rc.c common/ecdsasig.c
+HOST_ONLY_SRCS := attest/tpm2rc.c common/cert.c common/ecdsasig.c
 INIT_SRCS := $(filter-out $(HOST_ONLY_SRCS),$(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common))
 INIT_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(INIT_SRCS))
 

@@ -21,9 +21,9 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <mbedtls/x509_crt.h>
 
 #include "cvmkit/azure.h"
+#include "cvmkit/cert.h"
 #include "cvmkit/evidence.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
@@ -321,35 +321,16 @@ out:
 /* The VCEK as DER from DER, PEM or an IMDS THIM body. */
 static int load_vcek(const char *path, uint8_t **ret_der, size_t *ret_len)
 {
-	mbedtls_x509_crt crt;
-	uint8_t *buf = NULL, *der;
+	uint8_t *buf = NULL;
 	size_t len;
 	int r = cvm_read_file(path, 64u << 10, &buf, &len);
 
 	if (r < 0)
 		return r;
-	if (len && buf[0] == '{') {
+	if (len && buf[0] == '{')
 		r = cvm_thim_vcek_der(buf, len, ret_der, ret_len);
-		free(buf);
-		return r;
-	}
-	mbedtls_x509_crt_init(&crt);
-	/* PEM parsing wants the terminating NUL in the length. */
-	if (mbedtls_x509_crt_parse(&crt, buf, memmem(buf, len, "-----BEGIN", 10) ? len + 1 : len) != 0) {
-		r = -EBADMSG;
-		goto out;
-	}
-	der = malloc(crt.raw.len);
-	if (!der) {
-		r = -ENOMEM;
-		goto out;
-	}
-	memcpy(der, crt.raw.p, crt.raw.len);
-	*ret_der = der;
-	*ret_len = crt.raw.len;
-	r = 0;
-out:
-	mbedtls_x509_crt_free(&crt);
+	else
+		r = cvm_cert_der(buf, len, ret_der, ret_len);
 	free(buf);
 	return r;
 }

@@ -1,4 +1,4 @@
-/* common/: hex, hashing (buffers and files) and PCR extend, file reads and atomic writes, the shared tables. */
+/* common/: hex, hashing (buffers and files) and PCR extend, file reads and atomic writes, certificates, the shared tables. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "cvmkit/cert.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
@@ -139,6 +140,32 @@ static void hash_file(void **state)
 	tu_rmtree(dir);
 }
 
+/* The first certificate of a PEM bundle, or a DER certificate as it is.
+ * Expected: `openssl x509 -in milan_ask_ark_asvk.pem -outform DER | sha256sum`
+ * (the Milan ASK). */
+static void cert_der(void **state)
+{
+	size_t pl, dl, n;
+	uint8_t *pem = tu_vector_file("trustee/amd-certs/milan_ask_ark_asvk.pem", &pl);
+	uint8_t *der = tu_vector_file("trustee/snp/test-vcek.der", &dl), *out = NULL, d[32];
+
+	assert_int_equal(cvm_cert_der(pem, pl, &out, &n), 0);
+	assert_int_equal(cvm_hash(CVM_HASH_SHA256, out, n, d), 0);
+	tu_assert_hex(d, 32, "67d303bd3905fd38db8b20e0793699870e7fa612eaad5dec358293fd8c0bac1b");
+	free(out);
+	assert_int_equal(cvm_cert_der(der, dl, &out, &n), 0);
+	assert_int_equal(n, dl);
+	assert_memory_equal(out, der, dl);
+	free(out);
+	out = NULL;
+	assert_int_equal(cvm_cert_der(pem, 100, &out, &n), -EBADMSG); /* a cut PEM block */
+	assert_int_equal(cvm_cert_der(der, dl - 1, &out, &n), -EBADMSG); /* one byte short */
+	assert_int_equal(cvm_cert_der((const uint8_t *)"", 0, &out, &n), -EBADMSG);
+	assert_null(out);
+	free(pem);
+	free(der);
+}
+
 static void atomic_write(void **state)
 {
 	char *dir = tu_mkdtemp(), path[512];
@@ -198,6 +225,7 @@ int main(void)
 		cmocka_unit_test(hash_constants),
 		cmocka_unit_test(hash_incremental_matches_oneshot),
 		cmocka_unit_test(hash_file),
+		cmocka_unit_test(cert_der),
 		cmocka_unit_test(atomic_write),
 		cmocka_unit_test(tables),
 	};
