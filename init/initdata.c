@@ -11,7 +11,6 @@
  * only the copy read here is ever used: PCR 8 documents what was used. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cvmkit/errbuf.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hex.h"
 #include "cvmkit/http.h"
@@ -30,14 +30,7 @@
 #define USERDATA_PATH "/metadata/instance/compute/userData?api-version=2021-01-01&format=text"
 #define KBS_CERT_MAX (16u << 10)
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
-	va_end(ap);
-}
+#define seterr(err, size, ...) ((void)cvm_errf(err, size, 0, __VA_ARGS__))
 
 /* 0 with the body (possibly empty); 0 with *ret_len 0 when IMDS has no
  * userData (HTTP 404, or 200 with an empty body as Azure answers). */

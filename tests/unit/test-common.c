@@ -1,4 +1,4 @@
-/* common/: hex, hashing (buffers and files) and PCR extend, file reads and atomic writes, certificates, the shared tables. */
+/* common/: hex, hashing (buffers and files) and PCR extend, file reads and atomic writes, certificates, error buffers, the shared tables. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cvmkit/cert.h"
+#include "cvmkit/errbuf.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
@@ -166,6 +167,19 @@ static void cert_der(void **state)
 	free(der);
 }
 
+static void errbuf(void **state)
+{
+	char buf[8] = "xxxxxxx";
+
+	assert_int_equal(cvm_errf(buf, sizeof(buf), -EINVAL, "bad %s", "key"), -EINVAL);
+	assert_string_equal(buf, "bad key");
+	assert_int_equal(cvm_errf(buf, sizeof(buf), 0, "too long: %d", 12345), 0);
+	assert_string_equal(buf, "too lon"); /* truncated, NUL-terminated */
+	assert_int_equal(cvm_errf(buf, 0, -EIO, "x"), -EIO);
+	assert_string_equal(buf, "too lon"); /* size 0: untouched */
+	assert_int_equal(cvm_errf(NULL, 100, -ENOENT, "x"), -ENOENT);
+}
+
 static void atomic_write(void **state)
 {
 	char *dir = tu_mkdtemp(), path[512];
@@ -226,6 +240,7 @@ int main(void)
 		cmocka_unit_test(hash_incremental_matches_oneshot),
 		cmocka_unit_test(hash_file),
 		cmocka_unit_test(cert_der),
+		cmocka_unit_test(errbuf),
 		cmocka_unit_test(atomic_write),
 		cmocka_unit_test(tables),
 	};
