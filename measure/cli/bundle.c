@@ -8,7 +8,6 @@
  * Signing is deterministic (RFC 6979 nonces), so a signed bundle is as
  * reproducible as the build. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,29 +37,6 @@ static const char *const subject_files[] = {
 	"measurements.json", "reference-values.json", "corim.cbor", "corim.signed.cbor",
 	"uki.efi",           "disk.raw",              "disk.vhd",
 };
-
-static int hash_file(const char *path, uint8_t out[32])
-{
-	struct cvm_hash_ctx h;
-	uint8_t buf[1 << 16];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return -errno;
-	r = cvm_hash_init(&h, CVM_HASH_SHA256);
-	if (r < 0)
-		goto out;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if ((r = cvm_hash_update(&h, buf, (size_t)n)) < 0)
-			goto out_hash;
-	r = n < 0 ? -errno : cvm_hash_final(&h, out);
-out_hash:
-	cvm_hash_free(&h);
-out:
-	close(fd);
-	return r;
-}
 
 static int load_key(const char *path, const char *pass_file, bool private_key, mbedtls_pk_context *pk)
 {
@@ -175,7 +151,7 @@ int sign_published(const char *dir, const struct cvm_sign_opts *o)
 			continue;
 		struct cvm_provenance_subject *s = &prov.subjects[prov.n_subjects];
 		snprintf(s->name, sizeof(s->name), "%s", subject_files[i]);
-		r = hash_file(path, s->sha256);
+		r = cvm_hash_file(CVM_HASH_SHA256, path, s->sha256, NULL);
 		if (r < 0) {
 			code = fatal(EXIT_DATA, "unable to hash %s: %s", path, strerror(-r));
 			goto out;
@@ -321,7 +297,7 @@ static void check_subjects(struct vctx *v)
 		snprintf(path, sizeof(path), "%s/%s", v->dir, subj[i].name);
 		has_rv |= strcmp(subj[i].name, "reference-values.json") == 0;
 		has_corim |= strcmp(subj[i].name, "corim.cbor") == 0;
-		if (hash_file(path, digest) < 0)
+		if (cvm_hash_file(CVM_HASH_SHA256, path, digest, NULL) < 0)
 			report(v, false, "provenance-subject", "%s: unable to read it", subj[i].name);
 		else if (memcmp(digest, subj[i].sha256, 32) != 0)
 			report(v, false, "provenance-subject", "%s: sha256 differs from the provenance record", subj[i].name);
