@@ -416,30 +416,3 @@ int cvm_esl_x509(const uint8_t owner[16], const uint8_t *der, size_t der_len, ui
 	*ret_len = total;
 	return 0;
 }
-
-int cvm_cert_der(const uint8_t *buf, size_t len, uint8_t **ret_buf, size_t *ret_len)
-{
-	mbedtls_x509_crt crt;
-	uint8_t *c = NULL, *d = NULL;
-	int r;
-
-	mbedtls_x509_crt_init(&crt);
-	r = with_nul(buf, len, &c);
-	if (r < 0)
-		goto out;
-	r = -EBADMSG;
-	if (mbedtls_x509_crt_parse(&crt, c, len + 1) != 0)
-		goto out;
-	r = -ENOMEM;
-	d = malloc(crt.raw.len);
-	if (!d)
-		goto out;
-	memcpy(d, crt.raw.p, crt.raw.len);
-	*ret_buf = d;
-	*ret_len = crt.raw.len;
-	r = 0;
-out:
-	mbedtls_x509_crt_free(&crt);
-	free(c);
-	return r;
-}

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvmkit/hex.h"
 #include "cvmkit/ini.h"
 #include "init.h"
 
@@ -104,47 +105,12 @@ static int parse_network(struct init_config *c, const char *key, const char *val
 	return -EINVAL;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int parse_hex32(const char *v, uint8_t out[32])
-{
-	if (strlen(v) != 64)
-		return -EINVAL;
-	for (size_t i = 0; i < 32; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
-static bool env_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n > INIT_SECRET_NAME_MAX || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-			return false;
-	return true;
-}
-
-/* "NAME SOURCE DEST", as cvm-image wrote it (and checked it). */
+/* "NAME SOURCE DEST", by the rules cvm-image checked it with (cvmkit/kbsref.h). */
 static int parse_secret(struct init_kbs *k, const char *value, bool sealed)
 {
 	struct init_secret *s;
 	const char *p = value, *w[3];
+	char path[CVM_KBS_PATH_MAX];
 	size_t l[3];
 	int n = 0;
 
@@ -166,13 +132,16 @@ static int parse_secret(struct init_kbs *k, const char *value, bool sealed)
 	s = &k->secrets[k->n_secrets];
 	memset(s, 0, sizeof(*s));
 	memcpy(s->name, w[0], l[0]);
-	if (!env_name_ok(s->name))
+	if (!cvm_secret_name_valid(s->name, l[0]))
 		return -EINVAL;
 	for (size_t i = 0; i < k->n_secrets; i++)
 		if (!strcmp(k->secrets[i].name, s->name))
 			return -EEXIST;
-	if (sealed ? l[1] < 8 || strncmp(w[1], "sealed.", 7) : l[1] < 7 || strncmp(w[1], "kbs://", 6))
-		return -EINVAL;
+	s->source = strndup(w[1], l[1]);
+	if (!s->source)
+		return -ENOMEM;
+	if (sealed ? !cvm_sealed_ref_valid(s->source, l[1]) : cvm_sealed_uri_path(s->source, path, sizeof(path)) < 0)
+		goto bad;
 	if (l[2] == 4 && !strncmp(w[2], "file", 4))
 		s->dest = INIT_SECRET_FILE;
 	else if (l[2] == 3 && !strncmp(w[2], "env", 3))
@@ -180,13 +149,14 @@ static int parse_secret(struct init_kbs *k, const char *value, bool sealed)
 	else if (l[2] == 8 && (!strncmp(w[2], "file,env", 8) || !strncmp(w[2], "env,file", 8)))
 		s->dest = INIT_SECRET_FILE | INIT_SECRET_ENV;
 	else
-		return -EINVAL;
-	s->source = strndup(w[1], l[1]);
-	if (!s->source)
-		return -ENOMEM;
+		goto bad;
 	s->sealed = sealed;
 	k->n_secrets++;
 	return 0;
+bad:
+	free(s->source);
+	s->source = NULL;
+	return -EINVAL;
 }
 
 static int parse_kbs(struct init_kbs *k, const char *key, const char *value)
@@ -227,7 +197,7 @@ static int parse_kbs(struct init_kbs *k, const char *key, const char *value)
 		return 0;
 	}
 	if (!strcmp(key, "pin")) {
-		r = parse_hex32(value, k->pin);
+		r = cvm_hex_decode(value, strlen(value), k->pin, sizeof(k->pin));
 		if (r == 0)
 			k->has_pin = true;
 		return r;

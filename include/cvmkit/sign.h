@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cvmkit/cert.h" /* cvm_cert_der(), for the certificates signers and lists take */
+
 struct cvm_signer;
 
 /* Largest certificate or key file accepted. */
@@ -52,9 +54,5 @@ int cvm_sign_pe(struct cvm_signer *s, const uint8_t *buf, size_t len, uint8_t **
  * owner (16 bytes, on-disk order): the form of a db/KEK/PK entry.
  * *ret_buf is malloc'd.  Returns 0, -EINVAL (empty cert), -ENOMEM. */
 int cvm_esl_x509(const uint8_t owner[16], const uint8_t *der, size_t der_len, uint8_t **ret_buf, size_t *ret_len);
-
-/* PEM (one or more CERTIFICATE blocks) or DER to the DER of the first
- * certificate.  *ret_buf is malloc'd.  Returns 0, -EBADMSG, -ENOMEM. */
-int cvm_cert_der(const uint8_t *buf, size_t len, uint8_t **ret_buf, size_t *ret_len);
 
 #endif
