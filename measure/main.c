@@ -1446,12 +1446,21 @@ out:
 
 static void capture_help(FILE *f)
 {
-	fputs("usage: " PROG " capture SERIAL_LOG [--format=rvps|map] [--pcrs LIST]\n"
+	fputs("usage: " PROG " capture SERIAL_LOG --nonce HEX [--vcek FILE] [--amd-root FILE] [--intel-root FILE]\n"
+	      "                [--format=rvps|map] [--pcrs LIST]\n"
+	      "       " PROG " capture SERIAL_LOG --unauthenticated [--format=rvps|map] [--pcrs LIST]\n"
 	      "  Reference values from a golden boot: the last CVMKIT-MEASURED-BOOT line in\n"
 	      "  SERIAL_LOG (or a file of \"N: hex\" lines).  Every SHA-256 PCR it holds but 6 becomes\n"
 	      "  snp_pcrNN / tdx_pcrNN / tpm_pcrNN, including the platform PCRs 0-3 and 7 that no\n"
-	      "  image prediction can supply.  PCR 6 holds the VM's identity on Azure (a value for\n"
-	      "  one VM only): --pcrs LIST keeps exactly those PCRs (e.g. 0-3,7, or 6 to have it).\n", f);
+	      "  image prediction can supply, plus measurement (SNP) or mr_td (TDX).  PCR 6 holds the\n"
+	      "  VM's identity on Azure (a value for one VM only): --pcrs LIST keeps exactly those PCRs.\n"
+	      "  The console is the host's: nothing is emitted before the vTPM evidence after the line\n"
+	      "  verifies (AK from the HCL report, SNP report + VCEK chain or TD quote + PCK chain, quote\n"
+	      "  signature, --nonce, PCR digest) and every value the line claims equals the verified one.\n"
+	      "  --vcek replaces the evidence's VCEK; --amd-root/--intel-root replace the compiled-in roots\n"
+	      "  (test chains).  --unauthenticated skips all that and labels the output\n"
+	      "  (\"cvmkit_capture\": \"unauthenticated\").  Exit: 0 ok, 1 evidence missing or refused\n"
+	      "  (stderr names the check), 2 usage, 3 unreadable input.\n", f);
 }
 
 static int verb_capture(int argc, char **argv)
@@ -1460,12 +1469,13 @@ static int verb_capture(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "pcrs", required_argument, NULL, 'p' },
+		CLI_CAPTURE_LONGOPTS,
 		{ 0 },
 	};
-	struct cvm_rv_set *s = NULL;
+	struct cli_capture_auth auth = { 0 };
 	bool sel[CVM_PCR_COUNT] = { false }, any = false;
 	int format = RV_RVPS;
-	int c, r, code;
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -1474,7 +1484,7 @@ static int verb_capture(int argc, char **argv)
 			capture_help(stdout);
 			return EXIT_OK;
 		case 'F':
-			if (parse_format(optarg, &format) < 0)
+			if (parse_format(optarg, &format) < 0 || format > RV_MAP)
 				return usage_error("unable to parse --format=%s: expected rvps or map", optarg);
 			break;
 		case 'p':
@@ -1483,27 +1493,14 @@ static int verb_capture(int argc, char **argv)
 			any = true;
 			break;
 		default:
-			return EXIT_USAGE;
+			if (c < CLI_CAPTURE_NONCE || cli_capture_option(&auth, c, optarg) != EXIT_OK)
+				return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
 		return usage_error("unable to capture: expected exactly one SERIAL_LOG argument");
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return fatal(EXIT_DATA, "unable to capture: %s", strerror(ENOMEM));
-	code = add_capture_file(s, argv[optind], any ? sel : NULL);
-	if (code != EXIT_OK)
-		goto out;
-	r = print_rvs(s, format);
-	if (r < 0) {
-		code = fatal(EXIT_DATA, "unable to print reference values: %s",
-			     r == -ENODATA ? "no PCR selected" : strerror(-r));
-		goto out;
-	}
-	code = finish_stdout(EXIT_OK);
-out:
-	free(s);
-	return code;
+	c = cli_capture_run(argv[optind], any ? sel : NULL, format == RV_RVPS, &auth);
+	return c == EXIT_OK ? finish_stdout(EXIT_OK) : c;
 }
 
 /* ---------------------------------------------------------------- corim */

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cvmkit/refvalues.h"
 
@@ -59,6 +60,27 @@ void cli_platform_apply(bool azure, struct cvm_rv_set *s);
  * ConfigMap manifest carrying it (../shared/notes/trustee-reference-values.md
  * §2).  Expiration: SOURCE_DATE_EPOCH (else now) plus 365 days. */
 int cli_rv_local_json(const struct cvm_rv_set *s, char **ret_text);
+
+/* measure/cli/capture.c: capture's authentication (include/cvmkit/capture-auth.h).
+ * Options: --nonce HEX, --vcek FILE (PEM or DER), --amd-root FILE, --intel-root FILE,
+ * --unauthenticated; cli_capture_option returns EXIT_OK or EXIT_USAGE (reported).
+ * cli_capture_run: EXIT_OK; EXIT_MISMATCH (1) when the evidence is missing or
+ * refused, naming the check; EXIT_USAGE; EXIT_DATA (unreadable input). */
+enum { CLI_CAPTURE_NONCE = 0x100, CLI_CAPTURE_VCEK, CLI_CAPTURE_AMD_ROOT, CLI_CAPTURE_INTEL_ROOT, CLI_CAPTURE_UNAUTH };
+#define CLI_CAPTURE_LONGOPTS                                                         \
+	{ "nonce", required_argument, NULL, CLI_CAPTURE_NONCE },                     \
+	{ "vcek", required_argument, NULL, CLI_CAPTURE_VCEK },                       \
+	{ "amd-root", required_argument, NULL, CLI_CAPTURE_AMD_ROOT },               \
+	{ "intel-root", required_argument, NULL, CLI_CAPTURE_INTEL_ROOT },           \
+	{ "unauthenticated", no_argument, NULL, CLI_CAPTURE_UNAUTH }
+struct cli_capture_auth {
+	uint8_t nonce[64];
+	size_t nonce_len;
+	const char *vcek, *amd_root, *intel_root;
+	bool unauthenticated;
+};
+int cli_capture_option(struct cli_capture_auth *o, int opt, const char *arg);
+int cli_capture_run(const char *path, const bool *sel, bool rvps, const struct cli_capture_auth *o);
 int cli_rv_configmap(const struct cvm_rv_set *s, char **ret_text);
 
 #endif
