@@ -132,6 +132,22 @@ out:
 	return r;
 }
 
+/* A whole number in [1, max]: -EBADMSG when it is not one, -EFBIG above max
+ * (compared as a double first: a cast of a huge value would be undefined). */
+static int count_member(const cJSON *o, const char *name, size_t max, size_t *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 1))
+		return -EBADMSG;
+	if (v->valuedouble > (double)max)
+		return -EFBIG;
+	if (v->valuedouble != (double)(size_t)v->valuedouble)
+		return -EBADMSG;
+	*ret = (size_t)v->valuedouble;
+	return 0;
+}
+
 static int parse_members(const char *json, size_t len, struct cvm_capture_evidence *e, size_t *ret_lines,
 			 size_t *ret_size, uint8_t sha[32])
 {
@@ -167,22 +183,11 @@ static int parse_members(const char *json, size_t len, struct cvm_capture_eviden
 	    hex_member(ev, "nonce", e->nonce, CVM_CAPTURE_NONCE_MIN, CVM_CAPTURE_NONCE_MAX, &e->nonce_len) < 0 ||
 	    hex_member(ev, "sha256", sha, 32, 32, NULL) < 0)
 		goto out;
-	v = cJSON_GetObjectItemCaseSensitive(ev, "size");
-	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble != (double)(size_t)v->valuedouble)
+	r = count_member(ev, "size", CVM_EVIDENCE_MAX_SIZE, ret_size);
+	if (r == 0)
+		r = count_member(ev, "lines", CVM_CAPTURE_EVIDENCE_MAX_LINES, ret_lines);
+	if (r < 0)
 		goto out;
-	if (v->valuedouble > CVM_EVIDENCE_MAX_SIZE) {
-		r = -EFBIG;
-		goto out;
-	}
-	*ret_size = (size_t)v->valuedouble;
-	v = cJSON_GetObjectItemCaseSensitive(ev, "lines");
-	if (!cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble != (double)(size_t)v->valuedouble)
-		goto out;
-	if (v->valuedouble > CVM_CAPTURE_EVIDENCE_MAX_LINES) {
-		r = -EFBIG;
-		goto out;
-	}
-	*ret_lines = (size_t)v->valuedouble;
 	e->present = true;
 	r = 0;
 out:

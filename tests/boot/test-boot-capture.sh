@@ -200,6 +200,11 @@ run_tee() { # TEE (snp|tdx) STATE-DIR SIM-DIR IMDS-ARGS...
 	refused "$tee-hcl-byte" "$sig" "$work/$tee-hcl-byte.serial" --nonce "$nonce" "${roots[@]}"
 	refused "$tee-no-evidence" evidence "$work/$tee-no-evidence.serial" --nonce "$nonce" "${roots[@]}"
 	refused "$tee-drop-line" evidence "$work/$tee-drop-line.serial" --nonce "$nonce" "${roots[@]}"
+	if [ "$tee" = snp ]; then
+		$cap capture "$log" --nonce "$nonce" "${roots[@]}" --vcek "$simd/vcek.pem" >/dev/null 2>&1
+		check "snp: --vcek FILE (the simulator's VCEK, PEM) replaces the evidence's: accepted" [ $? -eq 0 ]
+		refused "snp-other-vcek" amd-vcek-chain "$log" --nonce "$nonce" "${roots[@]}" --vcek "$simd/ark.pem"
+	fi
 	# The compiled-in roots (AMD's / Intel's) do not vouch for the simulator's chain.
 	if [ "$tee" = snp ]; then
 		refused "$tee-real-roots" amd-vcek-chain "$log" --nonce "$nonce"

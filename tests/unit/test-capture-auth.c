@@ -70,6 +70,7 @@ static void damaged_transport_is_refused(void **state)
 		{ "index-beyond", -EBADMSG }, { "count-mismatch", -EBADMSG }, { "short-chunk", -EBADMSG },
 		{ "bad-base64", -EBADMSG }, { "sha-mismatch", -EBADMSG }, { "size-mismatch", -EBADMSG },
 		{ "size-huge", -EFBIG }, { "lines-huge", -EFBIG }, { "lines-zero", -EBADMSG },
+		{ "size-float-huge", -EFBIG }, { "lines-fraction", -EBADMSG },
 		{ "nonce-short", -EBADMSG }, { "format-unknown", -EBADMSG }, { "no-evidence-lines", -EBADMSG },
 	};
 	(void)state;
