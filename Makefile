@@ -65,7 +65,7 @@ HOST_ALL_LIBS := $(foreach m,measure verify attest net image ovmf common,$(B)/ho
 
 # CLIs: which module libraries each links (dependencies point one way).
 CLI_image   := image common
-CLI_measure := measure image common
+CLI_measure := measure image verify attest common
 CLI_attest  := verify attest net common
 CLI_ovmf    := ovmf common
 # Third-party libraries per CLI: measure never links TLS.  -lcrypto is
@@ -128,7 +128,7 @@ TEST_LIBS  := $(HOST_LIBS) -lcmocka
 # belongs to the module with X.c (or X-*.c); tests of unknown modules link all.
 MODLIBS_common  := common
 MODLIBS_image   := image common
-MODLIBS_measure := measure image common
+MODLIBS_measure := measure image verify attest common
 # attest's tests check what the collector produced with the host verifier.
 MODLIBS_attest  := attest verify net common
 MODLIBS_verify  := verify attest net common
