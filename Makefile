@@ -7,6 +7,11 @@
 # Library dependencies are built from pinned Debian sources by scripts/deps.sh,
 # which writes build/deps.mk.  build.sh and tests/run call it first.
 
+# Every rule here is explicit: searching make's built-in implicit rules for
+# each of ~250 targets and their .d prerequisites was most of a no-op `make`.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 B        := build
 -include $(B)/deps.mk
 
