@@ -792,9 +792,13 @@ static int dir_lookup(struct vol *v, uint32_t dir, struct lookup *m)
 	return -ENOENT;
 }
 
-int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t max,
-		      uint8_t **ret_buf, size_t *ret_len)
+/* The file's bytes: copied into a malloc'd buffer (ret_buf), or, for
+ * ret_view, found in one piece in img (-ENODATA when the chain is not one
+ * run of consecutive clusters). */
+static int fat_file(const uint8_t *img, size_t len, const char *path, size_t max, uint8_t **ret_buf,
+		    const uint8_t **ret_view, size_t *ret_len)
 {
+	const uint8_t *first = NULL;
 	struct lookup *m = NULL;
 	struct vol v = { 0 };
 	uint8_t *buf = NULL;
@@ -877,10 +881,12 @@ int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t m
 		r = -EBADMSG;
 		goto out;
 	}
-	buf = malloc((size_t)size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
+	if (ret_buf) {
+		buf = malloc((size_t)size + 1);
+		if (!buf) {
+			r = -ENOMEM;
+			goto out;
+		}
 	}
 	done = 0;
 	chain_start(&v);
@@ -899,7 +905,14 @@ int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t m
 		r = cluster_ptr(&v, cl, &src);
 		if (r < 0)
 			goto out;
-		memcpy(buf + done, src, n);
+		if (buf) {
+			memcpy(buf + done, src, n);
+		} else if (!first) {
+			first = src;
+		} else if (src != first + done) {
+			r = -ENODATA;
+			goto out;
+		}
 		done += n;
 		if (done < size) {
 			r = fat_next(&v, cl, &cl);
@@ -907,8 +920,13 @@ int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t m
 				goto out;
 		}
 	}
-	buf[size] = 0;
-	*ret_buf = buf;
+	if (buf) {
+		buf[size] = 0;
+		*ret_buf = buf;
+	} else {
+		/* An empty file has no cluster: any pointer into img will do. */
+		*ret_view = first ? first : img;
+	}
 	*ret_len = size;
 	buf = NULL;
 	r = 0;
@@ -917,4 +935,16 @@ out:
 	free(buf);
 	free(m);
 	return r;
+}
+
+int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t max,
+		      uint8_t **ret_buf, size_t *ret_len)
+{
+	return fat_file(img, len, path, max, ret_buf, NULL, ret_len);
+}
+
+int cvm_fat_view_file(const uint8_t *img, size_t len, const char *path, size_t max,
+		      const uint8_t **ret_view, size_t *ret_len)
+{
+	return fat_file(img, len, path, max, NULL, ret_view, ret_len);
 }

@@ -1,7 +1,7 @@
 /* cvm-image: assembles the image from its parts.
  *
  *   cvm-image build  [--config FILE] [--SECTION-KEY VALUE ...] --init FILE --stub FILE
- *                    --linux FILE --uname RELEASE [--modules DIR] [--out DIR] [--json]
+ *                    --linux FILE --uname RELEASE [--modules DIR] [--out DIR] [--cache DIR] [--json]
  *   cvm-image config [--config FILE] [--SECTION-KEY VALUE ...] [--get SECTION.KEY]
  *   cvm-image sign   [--config FILE] [--secureboot-KEY VALUE ...] --in PE --out FILE
  *
@@ -31,7 +31,7 @@
 #include "cvmkit/gpt.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
-#include "cvmkit/lz4legacy.h"
+#include "cvmkit/initrd.h"
 #include "cvmkit/oci.h"
 #include "cvmkit/sbimage.h"
 #include "cvmkit/sign.h"
@@ -87,7 +87,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s build  [--config FILE] [OPTIONS] --init FILE --stub FILE --linux FILE --uname RELEASE\n"
-		"                        [--modules DIR] [--out DIR] [--json]\n"
+		"                        [--modules DIR] [--out DIR] [--cache DIR] [--json]\n"
+		"                        (--cache: keep the compressed init and modules there, keyed by content)\n"
 		"       %s config [--config FILE] [OPTIONS] [--get SECTION.KEY | --check]\n"
 		"       %s sign   [--config FILE] [OPTIONS] --in PE --out FILE   (Authenticode, [secureboot] key and cert)\n"
 		"\n"
@@ -782,10 +783,10 @@ static int check_config(const struct cvm_conf *c, char wl_default[PATH_MAX], con
 /* ------------------------------------------------------------------ options */
 
 enum { OPT_CONFIG = 1000, OPT_SET, OPT_INIT, OPT_STUB, OPT_LINUX, OPT_UNAME, OPT_MODULES, OPT_OUT, OPT_JSON,
-       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_IN, OPT_SCHEMA };
+       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_IN, OPT_CACHE, OPT_SCHEMA };
 
 struct args {
-	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get, *in;
+	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get, *in, *cache;
 	bool json, check, out_set;
 };
 
@@ -806,7 +807,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		{ "json", no_argument, NULL, OPT_JSON },             { "get", required_argument, NULL, OPT_GET },
 		{ "help", no_argument, NULL, OPT_HELP },             { "workload", required_argument, NULL, OPT_WORKLOAD },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE }, { "check", no_argument, NULL, OPT_CHECK },
-		{ "in", required_argument, NULL, OPT_IN },
+		{ "in", required_argument, NULL, OPT_IN },          { "cache", required_argument, NULL, OPT_CACHE },
 	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		opts[n_opts++] = fixed[i];
@@ -834,6 +835,7 @@ static int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		case OPT_MODULES: a->modules = optarg; continue;
 		case OPT_OUT: a->out = optarg; a->out_set = true; continue;
 		case OPT_IN: a->in = optarg; continue;
+		case OPT_CACHE: a->cache = optarg; continue;
 		case OPT_JSON: a->json = true; continue;
 		case OPT_GET: a->get = optarg; continue;
 		case OPT_CHECK: a->check = true; continue;
@@ -1156,11 +1158,13 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	const char *binary = NULL, *image = NULL, *wl_path = NULL;
 	struct cvm_oci_workload oci = { 0 };
 	const char *epoch_s = getenv("SOURCE_DATE_EPOCH");
-	char stage[PATH_MAX] = "", wl_default[PATH_MAX], osrel[512];
+	/* Room for the two staging roots and what goes below them. */
+	char stage[PATH_MAX - 64] = "", fixed[PATH_MAX - 32], rest[PATH_MAX - 32], wl_default[PATH_MAX], osrel[512];
 	struct text initconf = { 0 };
 	uint8_t *stub = NULL, *kernel = NULL, *tree = NULL, *console = NULL, *cpio = NULL, *initrd = NULL, *uki = NULL,
-		*esp = NULL, *disk = NULL, seed[32], guid[16];
-	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len;
+		*esp = NULL, *disk = NULL, *wtree = NULL, seed[32], guid[16];
+	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len, wtree_len;
+	struct cvm_initrd_cache_info cache;
 	uint8_t footer[CVM_VHD_FOOTER_SIZE];
 	unsigned long min_disk_mib;
 	long long epoch = 0;
@@ -1200,14 +1204,21 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	}
 	code = 1;
 
-	/* 1. Stage the initramfs tree. */
+	/* 1. Stage the initramfs trees: what only the init and the modules
+	 * decide (cached compressed, initrd.h), and the rest. */
 	snprintf(stage, sizeof(stage), "%s/.stage.XXXXXX", a->out);
 	if (!mkdtemp(stage)) {
 		stage[0] = 0;
 		fail(1, "create a staging folder in %s: %s", a->out, strerror(errno));
 		goto out;
 	}
-	r = copy_file(a->init, stage, "init", 0755);
+	snprintf(fixed, sizeof(fixed), "%s/fixed", stage);
+	snprintf(rest, sizeof(rest), "%s/rest", stage);
+	r = mkdirs(fixed, 0755);
+	if (r == 0)
+		r = mkdirs(rest, 0755);
+	if (r == 0)
+		r = copy_file(a->init, fixed, "init", 0755);
 	if (r < 0) {
 		fail(1, "stage the init %s: %s", a->init, strerror(-r));
 		goto out;
@@ -1218,7 +1229,7 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 			goto out;
 		code = 1;
 	} else {
-		r = copy_file(binary, stage, wl_path + 1, 0755);
+		r = copy_file(binary, rest, wl_path + 1, 0755);
 		if (r < 0) {
 			fail(1, "stage the workload %s: %s", binary, strerror(-r));
 			goto out;
@@ -1239,12 +1250,12 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 			goto out;
 		code = 1;
 	}
-	r = stage_stop_applets(stage);
+	r = stage_stop_applets(fixed);
 	if (r < 0) {
 		fail(1, "stage the stop commands: %s", strerror(-r));
 		goto out;
 	}
-	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)initconf.p, initconf.len, 0644);
+	r = put_file(rest, "etc/cvmkit/init.conf", (uint8_t *)initconf.p, initconf.len, 0644);
 	if (r == 0 && cvm_conf_get(c, "kbs.url") && cvm_conf_get(c, "kbs.ca")) {
 		const char *ca = cvm_conf_get(c, "kbs.ca");
 		uint8_t *pem;
@@ -1262,17 +1273,17 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 			code = 2;
 			goto out;
 		}
-		r = put_file(stage, KBS_CA_IMAGE_PATH + 1, pem, pem_len, 0644);
+		r = put_file(rest, KBS_CA_IMAGE_PATH + 1, pem, pem_len, 0644);
 		free(pem);
 	}
 	if (r == 0 && a->modules) {
 		char src[PATH_MAX];
 		snprintf(src, sizeof(src), "%s/lib/modules", a->modules);
-		r = copy_tree(src, stage, "lib/modules");
+		r = copy_tree(src, fixed, "lib/modules");
 	}
 	for (const char *const *d = (const char *const[]){ "proc", "sys", "run", "tmp", NULL }; r == 0 && *d; d++) {
 		char p[PATH_MAX];
-		snprintf(p, sizeof(p), "%s/%s", stage, *d);
+		snprintf(p, sizeof(p), "%s/%s", fixed, *d);
 		r = mkdirs(p, 0755);
 	}
 	if (r < 0) {
@@ -1296,42 +1307,39 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		cvm_cpio_free(&w);
 	}
 	if (r == 0)
-		r = cvm_cpio_from_tree(stage, (uint32_t)epoch, &tree, &tree_len);
+		r = cvm_cpio_from_tree(fixed, (uint32_t)epoch, &tree, &tree_len);
+	if (r == 0)
+		r = cvm_cpio_from_tree(rest, (uint32_t)epoch, &wtree, &wtree_len);
 	if (r < 0) {
 		fail(1, "write the initramfs archive: %s", strerror(-r));
 		goto out;
 	}
-	/* The image's tree is a third archive of its own: its inode numbers
-	 * (hard links) are its own, as the kernel forgets them at each trailer. */
-	cpio = malloc(console_len + tree_len + oci.cpio_len);
+	/* The fixed part: /dev/console, then the init's tree.  The rest: the
+	 * workload's tree, then the image's tree, a third archive of its own (its
+	 * inode numbers, hard links, are its own: the kernel forgets them at each
+	 * trailer). */
+	cpio = malloc(console_len + tree_len + wtree_len + oci.cpio_len);
 	if (!cpio) {
 		fail(1, "allocate the initramfs: %s", strerror(ENOMEM));
 		goto out;
 	}
 	memcpy(cpio, console, console_len);
 	memcpy(cpio + console_len, tree, tree_len);
+	memcpy(cpio + console_len + tree_len, wtree, wtree_len);
 	if (oci.cpio_len)
-		memcpy(cpio + console_len + tree_len, oci.cpio, oci.cpio_len);
-	tree_len += oci.cpio_len;
-	r = cvm_lz4_legacy_compress(cpio, console_len + tree_len, &initrd, &initrd_len);
+		memcpy(cpio + console_len + tree_len + wtree_len, oci.cpio, oci.cpio_len);
+	r = cvm_initrd_compress(cpio, console_len + tree_len, cpio + console_len + tree_len, wtree_len + oci.cpio_len,
+				a->cache, &initrd, &initrd_len, &cache);
 	if (r < 0) {
 		fail(1, "compress the initramfs: %s", strerror(-r));
 		goto out;
 	}
-	/* The legacy frame has no end mark, and systemd-stub (v257) appends its
-	 * own cpio (/.extra/os-release) after the .initrd: the kernel would try
-	 * to decode that as one more LZ4 block and report "Initramfs unpacking
-	 * failed".  A zero block size is where the kernel's decoder stops. */
-	{
-		uint8_t *t = realloc(initrd, initrd_len + 4);
-		if (!t) {
-			fail(1, "compress the initramfs: %s", strerror(ENOMEM));
-			goto out;
-		}
-		initrd = t;
-		memset(initrd + initrd_len, 0, 4);
-		initrd_len += 4;
-	}
+	tree_len += wtree_len + oci.cpio_len;
+	if (cache.result == CVM_INITRD_CACHE_UNSTORED)
+		progress("initramfs: unable to store the compressed init and modules in %s: %s", a->cache, strerror(-cache.error));
+	else if (cache.result != CVM_INITRD_CACHE_OFF)
+		progress("initramfs: init and modules %s %s/%.16s", cache.result == CVM_INITRD_CACHE_HIT ? "from" :
+			 cache.replaced ? "replaced a damaged entry," : "stored in", a->cache, cache.key);
 	progress("initramfs: %zu bytes of cpio, %zu bytes compressed (lz4 legacy)", console_len + tree_len, initrd_len);
 
 	/* 3. The UKI. */
@@ -1498,6 +1506,7 @@ out:
 	free(stub);
 	free(kernel);
 	free(tree);
+	free(wtree);
 	free(console);
 	free(cpio);
 	free(initrd);

@@ -66,4 +66,12 @@ int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, in
 int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t max,
 		      uint8_t **ret_buf, size_t *ret_len);
 
+/* The same file without a copy: *ret_view points into img (valid as long as
+ * img is), when the file's clusters are one run of consecutive clusters, as
+ * cvm_fat_build() writes them.  The same checks and errors as
+ * cvm_fat_read_file(), and -ENODATA for a file in several pieces (read it
+ * with cvm_fat_read_file()).  No allocation for the file itself. */
+int cvm_fat_view_file(const uint8_t *img, size_t len, const char *path, size_t max,
+		      const uint8_t **ret_view, size_t *ret_len);
+
 #endif
