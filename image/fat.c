@@ -394,8 +394,10 @@ static void write_boot_sector(uint8_t *b, const struct geo *g, const uint8_t lab
 	b[511] = 0xaa;
 }
 
-int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
-		  const struct cvm_fat_file *files, size_t n_files, uint8_t **ret_buf, size_t *ret_len)
+/* Writes the volume into dst (size_bytes of zeros, not touched before
+ * every check passed), or into a new buffer when dst is NULL. */
+static int fat_build(uint8_t *dst, uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
+		     const struct cvm_fat_file *files, size_t n_files, uint8_t **ret_buf, size_t *ret_len)
 {
 	struct node *nodes = NULL;
 	size_t n_nodes = 1;
@@ -455,7 +457,7 @@ int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, in
 		next += n;
 	}
 
-	img = calloc(1, (size_t)size_bytes);
+	img = dst ? dst : calloc(1, (size_t)size_bytes);
 	if (!img) {
 		r = -ENOMEM;
 		goto out;
@@ -516,14 +518,31 @@ int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, in
 		}
 	}
 
-	*ret_buf = img;
-	*ret_len = (size_t)size_bytes;
+	if (ret_buf)
+		*ret_buf = img;
+	if (ret_len)
+		*ret_len = (size_t)size_bytes;
 	img = NULL;
 	r = 0;
 out:
-	free(img);
+	if (img != dst)
+		free(img);
 	free(nodes);
 	return r;
+}
+
+int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
+		  const struct cvm_fat_file *files, size_t n_files, uint8_t **ret_buf, size_t *ret_len)
+{
+	return fat_build(NULL, size_bytes, label, volume_id, mtime, files, n_files, ret_buf, ret_len);
+}
+
+int cvm_fat_build_into(uint8_t *dst, uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
+		       const struct cvm_fat_file *files, size_t n_files)
+{
+	if (!dst)
+		return -EINVAL;
+	return fat_build(dst, size_bytes, label, volume_id, mtime, files, n_files, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------- reader */

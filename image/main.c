@@ -1161,10 +1161,11 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	/* Room for the two staging roots and what goes below them. */
 	char stage[PATH_MAX - 64] = "", fixed[PATH_MAX - 32], rest[PATH_MAX - 32], wl_default[PATH_MAX], osrel[512];
 	struct text initconf = { 0 };
-	uint8_t *stub = NULL, *kernel = NULL, *tree = NULL, *console = NULL, *cpio = NULL, *initrd = NULL, *uki = NULL,
-		*esp = NULL, *disk = NULL, *wtree = NULL, seed[32], guid[16];
-	size_t stub_len, kernel_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len, wtree_len;
+	uint8_t *stub = NULL, *tree = NULL, *console = NULL, *cpio = NULL, *initrd = NULL, *uki = NULL,
+		*disk = NULL, *wtree = NULL, seed[32], guid[16];
+	size_t stub_len, tree_len, console_len, initrd_len, uki_len, esp_len = 0, disk_len, wtree_len;
 	struct cvm_initrd_cache_info cache;
+	struct cvm_file_view kernel = { 0 }; /* mapped: 12 MB neither allocated nor copied */
 	uint8_t footer[CVM_VHD_FOOTER_SIZE];
 	unsigned long min_disk_mib;
 	long long epoch = 0;
@@ -1348,7 +1349,7 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		fail(1, "read the stub %s: %s", a->stub, strerror(-r));
 		goto out;
 	}
-	r = cvm_read_file(a->linux_, IMG_MAX_INPUT, &kernel, &kernel_len);
+	r = cvm_file_view_open(a->linux_, IMG_MAX_INPUT, &kernel);
 	if (r < 0) {
 		fail(1, "read the kernel %s: %s", a->linux_, strerror(-r));
 		goto out;
@@ -1358,7 +1359,7 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 	{
 		struct cvm_uki_part parts[CVM_UKI_SECTION_MAX] = { 0 };
 		const char *cmdline = cvm_conf_get(c, "kernel.cmdline");
-		parts[CVM_UKI_LINUX] = (struct cvm_uki_part){ kernel, kernel_len };
+		parts[CVM_UKI_LINUX] = (struct cvm_uki_part){ kernel.buf, kernel.len };
 		parts[CVM_UKI_OSREL] = (struct cvm_uki_part){ (const uint8_t *)osrel, strlen(osrel) };
 		parts[CVM_UKI_CMDLINE] = (struct cvm_uki_part){ (const uint8_t *)cmdline, strlen(cmdline) };
 		parts[CVM_UKI_INITRD] = (struct cvm_uki_part){ initrd, initrd_len };
@@ -1392,9 +1393,26 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 		cvm_guid_derive("fat-volume-id", seed, 32, vol);
 		if (!fixed)
 			esp_mib = (long)((uki_len + 256 * 1024 + MIB - 1) / MIB);
+		/* The ESP is written in its place in the disk (no copy).  1 MiB
+		 * before it for the protective MBR and primary GPT (and alignment),
+		 * 1 MiB after it for the backup GPT: a whole number of MiB.  Up to
+		 * [image] min_disk_mib, the room before the backup GPT stays zeros
+		 * (calloc's untouched pages, holes in the files); the GPT, and so
+		 * PCR 5, describes the disk at its final size. */
 		for (;;) {
-			r = cvm_fat_build((uint64_t)esp_mib * MIB, "ESP", (uint32_t)vol[0] << 24 | (uint32_t)vol[1] << 16 | (uint32_t)vol[2] << 8 | vol[3],
-					  epoch, &f, 1, &esp, &esp_len);
+			esp_len = (size_t)esp_mib * MIB;
+			disk_len = esp_len + 2 * MIB;
+			if (disk_len < (size_t)min_disk_mib * MIB)
+				disk_len = (size_t)min_disk_mib * MIB;
+			free(disk);
+			disk = calloc(1, disk_len);
+			if (!disk) {
+				r = -ENOMEM;
+				break;
+			}
+			r = cvm_fat_build_into(disk + MIB, esp_len, "ESP",
+					       (uint32_t)vol[0] << 24 | (uint32_t)vol[1] << 16 | (uint32_t)vol[2] << 8 | vol[3], epoch,
+					       &f, 1);
 			if (r != -ENOSPC || fixed || esp_mib > 4096)
 				break;
 			esp_mib++;
@@ -1404,20 +1422,6 @@ static int cmd_build(struct args *a, struct cvm_conf *c)
 			goto out;
 		}
 	}
-	/* 1 MiB before the ESP for the protective MBR and primary GPT (and
-	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB.
-	 * Up to [image] min_disk_mib, the room before the backup GPT stays
-	 * zeros (calloc's untouched pages, holes in the files); the GPT, and so
-	 * PCR 5, describes the disk at its final size. */
-	disk_len = esp_len + 2 * MIB;
-	if (disk_len < (size_t)min_disk_mib * MIB)
-		disk_len = (size_t)min_disk_mib * MIB;
-	disk = calloc(1, disk_len);
-	if (!disk) {
-		fail(1, "allocate the disk: %s", strerror(ENOMEM));
-		goto out;
-	}
-	memcpy(disk + MIB, esp, esp_len);
 	{
 		struct cvm_gpt_partition p = { .first_lba = MIB / 512, .last_lba = (MIB + esp_len) / 512 - 1 };
 		memcpy(p.type_guid, CVM_GPT_TYPE_ESP, 16);
@@ -1504,14 +1508,13 @@ out:
 	cvm_oci_workload_free(&oci);
 	free(initconf.p);
 	free(stub);
-	free(kernel);
+	cvm_file_view_close(&kernel);
 	free(tree);
 	free(wtree);
 	free(console);
 	free(cpio);
 	free(initrd);
 	free(uki);
-	free(esp);
 	free(disk);
 	cvm_signer_free(signer);
 	return code;
