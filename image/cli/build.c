@@ -84,10 +84,9 @@ struct build {
 	long long epoch;                      /* SOURCE_DATE_EPOCH, default 0 */
 	unsigned long min_disk_mib;
 	struct cvm_signer *signer;            /* NULL: not signing */
-	char stage[PATH_MAX - 64];            /* the staging folder once it exists, else "" */
-	/* Its two trees: what only the init and the modules decide (its
+	/* The initramfs trees: what only the init and the modules decide (its
 	 * compressed blocks are cached, initrd.h), and the rest. */
-	char fixed[PATH_MAX - 32], rest[PATH_MAX - 32];
+	struct stage fixed, rest;
 	struct cvm_oci_workload oci;          /* the container image, when image is set */
 	struct text initconf;
 	size_t cpio_len;                      /* the initramfs before compression */
@@ -101,8 +100,8 @@ struct build {
 
 static void build_free(struct build *b)
 {
-	if (b->stage[0])
-		rm_tree(b->stage);
+	stage_free(&b->fixed);
+	stage_free(&b->rest);
 	cvm_oci_workload_free(&b->oci);
 	free(b->initconf.p);
 	free(b->initrd);
@@ -156,24 +155,14 @@ static int step_signer(struct build *b)
 	return sign ? secureboot_signer(b->c, &b->signer) : 0;
 }
 
-/* The staging folder and its two trees, with the init in the fixed one. */
+/* The two trees, with the init in the fixed one. */
 static int step_stage_init(struct build *b)
 {
 	int r;
 
-	snprintf(b->stage, sizeof(b->stage), "%s/.stage.XXXXXX", b->a->out);
-	if (!mkdtemp(b->stage)) {
-		b->stage[0] = 0;
-		return fail(1, "create a staging folder in %s: %s", b->a->out, strerror(errno));
-	}
-	snprintf(b->fixed, sizeof(b->fixed), "%s/fixed", b->stage);
-	snprintf(b->rest, sizeof(b->rest), "%s/rest", b->stage);
-	r = mkdirs(b->fixed, 0755);
-	if (r == 0)
-		r = mkdirs(b->rest, 0755);
-	if (r < 0)
-		return fail(1, "create a staging folder in %s: %s", b->a->out, strerror(-r));
-	r = copy_file(b->a->init, b->fixed, "init", 0755);
+	stage_init(&b->fixed);
+	stage_init(&b->rest);
+	r = stage_copy_file(&b->fixed, b->a->init, "init", 0755);
 	return r < 0 ? fail(1, "stage the init %s: %s", b->a->init, strerror(-r)) : 0;
 }
 
@@ -185,7 +174,7 @@ static int step_workload(struct build *b)
 	int r, code;
 
 	if (!b->image) {
-		r = copy_file(b->binary, b->rest, b->wl_path + 1, 0755);
+		r = stage_copy_file(&b->rest, b->binary, b->wl_path + 1, 0755);
 		return r < 0 ? fail(1, "stage the workload %s: %s", b->binary, strerror(-r)) : 0;
 	}
 	code = build_image_workload(b->c, (uint32_t)b->epoch, &b->oci);
@@ -205,13 +194,12 @@ static int step_workload(struct build *b)
 static int step_stage_tree(struct build *b)
 {
 	const struct cvm_conf *c = b->c;
-	const char *stage = b->rest;
 	int r;
 
-	r = stage_stop_applets(b->fixed);
+	r = stage_stop_applets(&b->fixed);
 	if (r < 0)
 		return fail(1, "stage the stop commands: %s", strerror(-r));
-	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)b->initconf.p, b->initconf.len, 0644);
+	r = stage_file(&b->rest, "etc/cvmkit/init.conf", (uint8_t *)b->initconf.p, b->initconf.len, 0644);
 	if (r == 0 && cvm_conf_get(c, "kbs.url") && cvm_conf_get(c, "kbs.ca")) {
 		const char *ca = cvm_conf_get(c, "kbs.ca");
 		uint8_t *pem;
@@ -224,18 +212,16 @@ static int step_stage_tree(struct build *b)
 			free(pem);
 			return fail(2, "use the KBS CA %s: not a PEM certificate", ca);
 		}
-		r = put_file(stage, KBS_CA_IMAGE_PATH + 1, pem, pem_len, 0644);
+		r = stage_file(&b->rest, KBS_CA_IMAGE_PATH + 1, pem, pem_len, 0644);
 		free(pem);
 	}
 	if (r == 0 && b->a->modules) {
 		char src[PATH_MAX];
 		snprintf(src, sizeof(src), "%s/lib/modules", b->a->modules);
-		r = copy_tree(src, b->fixed, "lib/modules");
+		r = stage_copy_tree(&b->fixed, src, "lib/modules");
 	}
-	for (const char *const *d = (const char *const[]){ "proc", "sys", "run", "tmp", NULL }; r == 0 && *d; d++) {
-		char p[PATH_MAX];
-		r = snprintf(p, sizeof(p), "%s/%s", b->fixed, *d) < (int)sizeof(p) ? mkdirs(p, 0755) : -ENAMETOOLONG;
-	}
+	for (const char *const *d = (const char *const[]){ "proc", "sys", "run", "tmp", NULL }; r == 0 && *d; d++)
+		r = stage_dir(&b->fixed, *d);
 	return r < 0 ? fail(1, "stage the initramfs: %s", strerror(-r)) : 0;
 }
 
@@ -266,9 +252,9 @@ static int step_initramfs(struct build *b)
 		cvm_cpio_free(&w);
 	}
 	if (r == 0)
-		r = cvm_cpio_from_tree(b->fixed, (uint32_t)b->epoch, &tree, &tree_len);
+		r = stage_archive(&b->fixed, (uint32_t)b->epoch, &tree, &tree_len);
 	if (r == 0)
-		r = cvm_cpio_from_tree(b->rest, (uint32_t)b->epoch, &rest, &rest_len);
+		r = stage_archive(&b->rest, (uint32_t)b->epoch, &rest, &rest_len);
 	if (r < 0) {
 		fail(1, "write the initramfs archive: %s", strerror(-r));
 		goto out;
