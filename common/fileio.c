@@ -124,7 +124,7 @@ int cvm_file_view_open(const char *path, size_t max, struct cvm_file_view *ret)
 			close(fd);
 			return -EFBIG;
 		}
-		v.map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		v.map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 		if (v.map == MAP_FAILED) {
 			v.map = NULL;
 		} else {

@@ -12,8 +12,9 @@
 int cvm_read_file(const char *path, size_t max, uint8_t **ret_buf, size_t *ret_len);
 
 /* A large input read without a copy.  A non-empty regular file is mapped
- * (private, read-only, pages populated up front): no allocation of its size,
- * no copy out of the page cache, holes shared with the zero page.  Anything
+ * (private, read-only, faulted in as read: a sparse disk's holes that are
+ * never read cost nothing): no allocation of its size, no copy out of the
+ * page cache.  Anything
  * else (pipes, empty files, a failed mapping) is read with cvm_read_file().
  * The mapping shows the file as it is: truncating it while it is mapped
  * makes a later access fault, so use it for files replaced by rename (every
