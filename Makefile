@@ -199,4 +199,5 @@ fuzz: $(FUZZ_BINS)
 clean:
 	rm -rf $(B)/host $(B)/musl $(B)/guest $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay $(B)/san $(B)/fuzzobj
 
--include $(shell find $(B)/host $(B)/musl $(B)/san $(B)/fuzzobj -name '*.d' 2>/dev/null)
+# Two levels below each object tree (module/x.d, module/cli/x.d): no shell.
+-include $(wildcard $(foreach t,host musl san fuzzobj,$(B)/$(t)/*/*.d $(B)/$(t)/*/*/*.d))

@@ -49,8 +49,6 @@ step "host packages"
 scripts/setup-host.sh build
 step "pinned inputs"
 scripts/deps.sh ready
-CVMKIT_DEPS_VERIFIED=$(sha256sum <deps/lock | cut -c1-16)
-export CVMKIT_DEPS_VERIFIED
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git -C "$top" log -1 --format=%ct 2>/dev/null || echo 0)
 fi
@@ -61,11 +59,10 @@ make -s -j"$(nproc)" all
 # The whole configuration, before anything else reads it: an unknown key or
 # option, or a value the build would refuse, stops here with cvm-image's error.
 step "configuration"
-build/bin/cvm-image config --config "$config" "${pass[@]}" --check
+modules=$(build/bin/cvm-image config --config "$config" "${pass[@]}" --check --get kernel.modules)
+read -r -a modules <<<"$modules"
 
 step "kernel modules"
-modules=$(build/bin/cvm-image config --config "$config" "${pass[@]}" --get kernel.modules)
-read -r -a modules <<<"$modules"
 # One call for the modules (a cached tree, read only), kernel, stub and release.
 mapfile -t kin < <(scripts/kernel.sh inputs "${modules[@]}")
 [ ${#kin[@]} -eq 4 ] || { echo "build.sh: fatal: unable to find the kernel inputs" >&2; exit 1; }

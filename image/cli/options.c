@@ -17,7 +17,7 @@ void usage(FILE *f)
 		"usage: %s build  [--config FILE] [OPTIONS] --init FILE --stub FILE --linux FILE --uname RELEASE\n"
 		"                        [--modules DIR] [--out DIR] [--cache DIR] [--json]\n"
 		"                        (--cache: keep the compressed init and modules there, keyed by content)\n"
-		"       %s config [--config FILE] [OPTIONS] [--get SECTION.KEY | --check]\n"
+		"       %s config [--config FILE] [OPTIONS] [--check] [--get SECTION.KEY]\n"
 		"       %s sign   [--config FILE] [OPTIONS] --in PE --out FILE   (Authenticode, [secureboot] key and cert)\n"
 		"\n"
 		"Configuration options (each is also a key of the config file; the command line wins):\n",
@@ -35,7 +35,7 @@ void usage(FILE *f)
 	fprintf(f, "  --set SECTION.KEY=VALUE   the same, by name\n"
 		   "  --workload FILE           short for --workload-binary\n"
 		   "  --cmdline STRING          short for --kernel-cmdline\n"
-		   "  --check                   (config) validate the whole configuration, print nothing\n"
+		   "  --check                   (config) validate the whole configuration; with --get, then print\n"
 		   "\nExit codes: 0 success, 1 build failure, 2 usage or configuration error.\n"
 		   "SOURCE_DATE_EPOCH sets every timestamp in the image (default 0).\n");
 }
