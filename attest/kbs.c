@@ -238,32 +238,6 @@ int cvm_kbs_parse_error(const uint8_t *buf, size_t len, struct cvm_kbs_error *e)
 	return r;
 }
 
-static bool seg_ok(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-			  (i > 0 && c == '.');
-		if (!ok)
-			return false;
-	}
-	return true;
-}
-
-bool cvm_kbs_resource_path_valid(const char *path)
-{
-	const char *a = strchr(path, '/'), *b;
-
-	if (!a || strlen(path) >= CVM_KBS_PATH_MAX - 32)
-		return false;
-	b = strchr(a + 1, '/');
-	if (!b || strchr(b + 1, '/'))
-		return false;
-	return seg_ok(path, (size_t)(a - path)) && seg_ok(a + 1, (size_t)(b - a - 1)) && seg_ok(b + 1, strlen(b + 1));
-}
-
 /* ---------------------------------------------------------------- state machine */
 
 static int fail(struct cvm_kbs_client *c, enum cvm_kbs_step step, int code, int http, const char *detail)

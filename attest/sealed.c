@@ -16,30 +16,6 @@ void cvm_sealed_free(struct cvm_sealed *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int cvm_sealed_uri_path(const char *uri, char *out, size_t cap)
-{
-	const char *p;
-	size_t n;
-
-	if (strncmp(uri, "kbs+", 4) == 0 && strstr(uri, "://"))
-		return -EOPNOTSUPP;
-	if (strncmp(uri, "kbs://", 6) != 0)
-		return -EINVAL;
-	/* The authority (host[:port]) is ignored, as the CDH ignores it: the
-	 * configured KBS answers. */
-	p = strchr(uri + 6, '/');
-	if (!p)
-		return -EINVAL;
-	p++;
-	if (!cvm_kbs_resource_path_valid(p))
-		return -EINVAL;
-	n = strlen(p);
-	if (n >= cap)
-		return -ENOBUFS;
-	memcpy(out, p, n + 1);
-	return 0;
-}
-
 static int copy_member(const cJSON *o, const char *name, char *out, size_t cap, bool required)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);

@@ -128,23 +128,12 @@ static int parse_hex32(const char *v, uint8_t out[32])
 	return 0;
 }
 
-static bool env_name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (!n || n > INIT_SECRET_NAME_MAX || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-			return false;
-	return true;
-}
-
-/* "NAME SOURCE DEST", as cvm-image wrote it (and checked it). */
+/* "NAME SOURCE DEST", by the rules cvm-image checked it with (cvmkit/kbsref.h). */
 static int parse_secret(struct init_kbs *k, const char *value, bool sealed)
 {
 	struct init_secret *s;
 	const char *p = value, *w[3];
+	char path[CVM_KBS_PATH_MAX];
 	size_t l[3];
 	int n = 0;
 
@@ -166,13 +155,16 @@ static int parse_secret(struct init_kbs *k, const char *value, bool sealed)
 	s = &k->secrets[k->n_secrets];
 	memset(s, 0, sizeof(*s));
 	memcpy(s->name, w[0], l[0]);
-	if (!env_name_ok(s->name))
+	if (!cvm_secret_name_valid(s->name, l[0]))
 		return -EINVAL;
 	for (size_t i = 0; i < k->n_secrets; i++)
 		if (!strcmp(k->secrets[i].name, s->name))
 			return -EEXIST;
-	if (sealed ? l[1] < 8 || strncmp(w[1], "sealed.", 7) : l[1] < 7 || strncmp(w[1], "kbs://", 6))
-		return -EINVAL;
+	s->source = strndup(w[1], l[1]);
+	if (!s->source)
+		return -ENOMEM;
+	if (sealed ? !cvm_sealed_ref_valid(s->source, l[1]) : cvm_sealed_uri_path(s->source, path, sizeof(path)) < 0)
+		goto bad;
 	if (l[2] == 4 && !strncmp(w[2], "file", 4))
 		s->dest = INIT_SECRET_FILE;
 	else if (l[2] == 3 && !strncmp(w[2], "env", 3))
@@ -180,13 +172,14 @@ static int parse_secret(struct init_kbs *k, const char *value, bool sealed)
 	else if (l[2] == 8 && (!strncmp(w[2], "file,env", 8) || !strncmp(w[2], "env,file", 8)))
 		s->dest = INIT_SECRET_FILE | INIT_SECRET_ENV;
 	else
-		return -EINVAL;
-	s->source = strndup(w[1], l[1]);
-	if (!s->source)
-		return -ENOMEM;
+		goto bad;
 	s->sealed = sealed;
 	k->n_secrets++;
 	return 0;
+bad:
+	free(s->source);
+	s->source = NULL;
+	return -EINVAL;
 }
 
 static int parse_kbs(struct init_kbs *k, const char *key, const char *value)

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "cvmkit/initdata.h"
+#include "cvmkit/kbsref.h"
 
 #define INIT_CONF_PATH "/etc/cvmkit/init.conf"
 #define INIT_MODULES_LIST "/lib/modules/load.list"
@@ -25,7 +26,7 @@ enum init_net_mode { INIT_NET_NONE, INIT_NET_DHCP, INIT_NET_STATIC };
 /* [kbs]: the attest and secrets phases (init/secrets.c). */
 #define INIT_MAX_SECRETS 32
 #define INIT_MAX_SEALED 3600
-#define INIT_SECRET_NAME_MAX 64
+#define INIT_SECRET_NAME_MAX CVM_SECRET_NAME_MAX
 #define INIT_SECRET_FILE 1u
 #define INIT_SECRET_ENV 2u
 #ifndef INIT_SECRETS_DIR /* the unit test points it at a scratch folder */

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cvmkit/config.h"
+#include "cvmkit/kbsref.h"
 
 /* The init's configuration parser (init/config.c), linked into cvm-image. */
 #include "../../init/init.h"
@@ -96,77 +97,11 @@ __attribute__((format(printf, 1, 2))) static int kbs_bad(const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* As the KBS routes resources: [A-Za-z0-9_-][A-Za-z0-9_.-]* per segment. */
-static bool kbs_segment_ok(const char *s, size_t n)
-{
-	if (!n || !(isalnum((unsigned char)s[0]) || s[0] == '_' || s[0] == '-'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || strchr("_.-", s[i])))
-			return false;
-	return true;
-}
-
-/* kbs://[host[:port]]/REPO/TYPE/TAG */
-static bool kbs_uri_ok(const char *u)
-{
-	const char *p, *q;
-	unsigned n = 0;
-
-	if (strncmp(u, "kbs://", 6))
-		return false;
-	p = strchr(u + 6, '/');
-	if (!p)
-		return false;
-	for (p++;; p = q + 1) {
-		q = strchr(p, '/');
-		if (!kbs_segment_ok(p, q ? (size_t)(q - p) : strlen(p)))
-			return false;
-		n++;
-		if (!q)
-			break;
-	}
-	return n == 3;
-}
-
-/* "sealed." then three non-empty base64url parts. */
-static bool sealed_ok(const char *v)
-{
-	unsigned dots = 0;
-	size_t run = 0;
-
-	if (strncmp(v, "sealed.", 7) || strlen(v) > 3500)
-		return false;
-	for (v += 7; *v; v++) {
-		if (*v == '.') {
-			if (!run)
-				return false;
-			dots++;
-			run = 0;
-		} else if (isalnum((unsigned char)*v) || *v == '-' || *v == '_') {
-			run++;
-		} else {
-			return false;
-		}
-	}
-	return dots == 2 && run;
-}
-
-static bool env_name_ok(const char *s, size_t n)
-{
-	if (!n || n > 64 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
-			return false;
-	return true;
-}
-
 /* "NAME SOURCE DEST": the three words, or an error naming the rule broken. */
 static int kbs_check_entry(const char *key, const char *v, char names[][65], size_t *n_names, const char **env,
 			   size_t n_env)
 {
-	char w[3][3600];
+	char w[3][3600], path[CVM_KBS_PATH_MAX];
 	int n = 0;
 	const char *p = v;
 
@@ -185,7 +120,7 @@ static int kbs_check_entry(const char *key, const char *v, char names[][65], siz
 	}
 	if (n != 3)
 		return kbs_bad("[kbs] %s '%.60s': expected NAME SOURCE file|env|file,env", key, v);
-	if (!env_name_ok(w[0], strlen(w[0])))
+	if (!cvm_secret_name_valid(w[0], strlen(w[0])))
 		return kbs_bad("[kbs] %s: name '%.64s' is not [A-Za-z_][A-Za-z0-9_]* (at most 64)", key, w[0]);
 	for (size_t i = 0; i < *n_names; i++)
 		if (!strcmp(names[i], w[0]))
@@ -193,10 +128,10 @@ static int kbs_check_entry(const char *key, const char *v, char names[][65], siz
 	if (*n_names >= 32)
 		return kbs_bad("[kbs]: at most 32 secrets");
 	strcpy(names[(*n_names)++], w[0]);
-	if (!strcmp(key, "secret") && !kbs_uri_ok(w[1]))
+	if (!strcmp(key, "secret") && cvm_sealed_uri_path(w[1], path, sizeof(path)) < 0)
 		return kbs_bad("[kbs] secret %s: '%.80s' is not kbs:///REPO/TYPE/TAG (segments [A-Za-z0-9_-][A-Za-z0-9_.-]*)",
 			       w[0], w[1]);
-	if (!strcmp(key, "sealed") && !sealed_ok(w[1]))
+	if (!strcmp(key, "sealed") && !cvm_sealed_ref_valid(w[1], strlen(w[1])))
 		return kbs_bad("[kbs] sealed %s: not sealed.HEADER.PAYLOAD.SIGNATURE (base64url, at most 3500 characters)",
 			       w[0]);
 	if (strcmp(w[2], "file") && strcmp(w[2], "env") && strcmp(w[2], "file,env") && strcmp(w[2], "env,file"))

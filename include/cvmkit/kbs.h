@@ -26,11 +26,11 @@
 
 #include "cvmkit/evidence.h"
 #include "cvmkit/jose.h"
+#include "cvmkit/kbsref.h"
 
 #define CVM_KBS_BODY_MAX (1u << 20)
 #define CVM_KBS_COOKIE_MAX 256
 #define CVM_KBS_NONCE_MAX 128
-#define CVM_KBS_PATH_MAX 512
 #define CVM_KBS_REPORT_DATA_SIZE 48
 
 /* ---------------------------------------------------------------- transport */
@@ -225,8 +225,5 @@ int cvm_kbs_parse_token(const uint8_t *buf, size_t len, char **ret_token);
  * (truncated to fit, control characters replaced by '?').  Returns 0;
  * -EBADMSG when the body is not such an object (e untouched). */
 int cvm_kbs_parse_error(const uint8_t *buf, size_t len, struct cvm_kbs_error *e);
-
-/* Whether PATH is "<repo>/<type>/<tag>" as the KBS routes it. */
-bool cvm_kbs_resource_path_valid(const char *path);
 
 #endif

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "cvmkit/jose.h"
+#include "cvmkit/kbsref.h"
 
 #define CVM_SEALED_MAX (64u << 10)
 #define CVM_SEALED_PATH_MAX 256
@@ -50,11 +51,6 @@ struct cvm_sealed {
  * member); -ENOMEM. */
 int cvm_sealed_parse(const uint8_t *buf, size_t len, struct cvm_sealed *ret);
 void cvm_sealed_free(struct cvm_sealed *s);
-
-/* "kbs://[host[:port]]/<repo>/<type>/<tag>" -> "<repo>/<type>/<tag>" in out
- * (capacity cap).  Returns 0; -EOPNOTSUPP for "kbs+<plugin>://"; -EINVAL for
- * anything else that is not such a URI; -ENOBUFS. */
-int cvm_sealed_uri_path(const char *uri, char *out, size_t cap);
 
 /* Parses, fetches the signing key named by kid, verifies, and fetches the
  * vault secret.  On success *ret is the malloc'd plaintext (plus NUL, not

@@ -15,9 +15,51 @@
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
+#include "cvmkit/kbsref.h"
 #include "cvmkit/pcr.h"
 #include "cvmkit/uki.h"
 #include "testutil.h"
+
+/* The rules build time and boot time share; expected values from the
+ * KBS's resource routing and the CoCo sealed-secret format. */
+static void kbs_references(void **state)
+{
+	char name[CVM_SECRET_NAME_MAX + 2], *sealed, out[64];
+
+	(void)state;
+	assert_true(cvm_secret_name_valid("_DB_PASSWORD1", 13));
+	assert_false(cvm_secret_name_valid("1A", 2));
+	assert_false(cvm_secret_name_valid("A-B", 3));
+	assert_false(cvm_secret_name_valid("", 0));
+	memset(name, 'A', sizeof(name));
+	assert_true(cvm_secret_name_valid(name, CVM_SECRET_NAME_MAX));
+	assert_false(cvm_secret_name_valid(name, CVM_SECRET_NAME_MAX + 1));
+
+	assert_true(cvm_sealed_ref_valid("sealed.aGVhZA.cGF5bG9hZA.c2ln", 29));
+	assert_true(cvm_sealed_ref_valid("sealed.a-_.b.c", 14));
+	assert_false(cvm_sealed_ref_valid("sealed.aGVhZA.cGF5bG9hZA", 24));
+	assert_false(cvm_sealed_ref_valid("sealed.aGVhZA.cGF5bG9hZA.", 25));
+	assert_false(cvm_sealed_ref_valid("sealed..b.c", 11));
+	assert_false(cvm_sealed_ref_valid("sealed.a=.b.c", 13));
+	assert_false(cvm_sealed_ref_valid("unsealed.a.b.c", 14));
+	sealed = malloc(CVM_SEALED_REF_MAX + 2);
+	assert_non_null(sealed);
+	memset(sealed, 'x', CVM_SEALED_REF_MAX + 1);
+	memcpy(sealed, "sealed.a.b.", 11);
+	assert_true(cvm_sealed_ref_valid(sealed, CVM_SEALED_REF_MAX));
+	assert_false(cvm_sealed_ref_valid(sealed, CVM_SEALED_REF_MAX + 1));
+	free(sealed);
+
+	assert_int_equal(cvm_sealed_uri_path("kbs:///default/key/1", out, sizeof(out)), 0);
+	assert_string_equal(out, "default/key/1");
+	assert_int_equal(cvm_sealed_uri_path("kbs://h:1/r/t/x", out, sizeof(out)), 0);
+	assert_string_equal(out, "r/t/x");
+	assert_int_equal(cvm_sealed_uri_path("kbs:///r/t", out, sizeof(out)), -EINVAL);
+	assert_int_equal(cvm_sealed_uri_path("kbs:///r/t/.x", out, sizeof(out)), -EINVAL);
+	assert_int_equal(cvm_sealed_uri_path("kbs+vault:///r/t/x", out, sizeof(out)), -EOPNOTSUPP);
+	assert_int_equal(cvm_sealed_uri_path("kbs:///r/t/x", out, 6), 0); /* "r/t/x" and its NUL */
+	assert_int_equal(cvm_sealed_uri_path("kbs:///r/t/x", out, 5), -ENOBUFS);
+}
 
 static void hex_roundtrip(void **state)
 {
@@ -142,6 +184,7 @@ static void tables(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(kbs_references),
 		cmocka_unit_test(hex_roundtrip),
 		cmocka_unit_test(hash_constants),
 		cmocka_unit_test(hash_incremental_matches_oneshot),

@@ -178,6 +178,16 @@ static void kbs_rejects(void **state)
 		{ KBS_BASE "url=https://k\npin=" PIN "\ntimeout=601\n", -EINVAL },
 		{ KBS_BASE "url=https://k\nca=relative.pem\n", -EINVAL },
 		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x\n", -EINVAL },
+		/* What cvm-image refuses, the init refuses too (cvmkit/kbsref.h): a
+		 * path the KBS does not route, a plugin URI, a sealed string that is
+		 * not three base64url parts. */
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/.x file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x/y file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs+vault:///r/t/x file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsealed=S sealed.aGVhZA.cGF5bG9hZA file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsealed=S sealed.aGVhZA..c2ln file\n", -EINVAL },
+		{ KBS_BASE "url=https://k\npin=" PIN "\nsealed=S sealed.aGVh+ZA.cGF5bG9hZA.c2ln file\n", -EINVAL },
 		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S kbs:///r/t/x disk\n", -EINVAL },
 		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=S http://r/t/x file\n", -EINVAL },
 		{ KBS_BASE "url=https://k\npin=" PIN "\nsecret=1S kbs:///r/t/x file\n", -EINVAL },
