@@ -223,20 +223,26 @@ uint32_t cvm_pe_checksum(const uint8_t *buf, size_t len, size_t checksum_offset)
 	/* Adding 16-bit words with the carry folded back after each one (the
 	 * definition) is a ones' complement sum: the plain sum of the words,
 	 * reduced mod 0xffff at the end, with 0xffff standing for a non-zero
-	 * multiple of it.  Plain sums in 32-bit lanes vectorise; a fold per
+	 * multiple of it.  Plain sums go four words at a time; a fold per
 	 * word was 6 % of a warm build (13 MB UKI). */
 	uint64_t total = 0;
 	size_t i = 0, n = len & ~(size_t)1;
 
-	while (i < n) {
-		/* 65536 words of at most 0xffff cannot overflow 32 bits. */
-		size_t end = n - i > 131072 ? i + 131072 : n;
-		uint32_t part = 0;
+	/* Four words per 64-bit load, in two accumulators of two 32-bit lanes
+	 * each; 65536 adds of at most 0xffff cannot overflow a lane. */
+	while (n - i >= 8) {
+		size_t end = i + ((n - i) / 8 < 65536 ? (n - i) / 8 : 65536) * 8;
+		uint64_t even = 0, odd = 0;
 
-		for (; i < end; i += 2)
-			part += (uint32_t)buf[i] | (uint32_t)buf[i + 1] << 8;
-		total += part;
+		for (; i < end; i += 8) {
+			uint64_t w = cvm_le64(buf + i);
+			even += w & 0x0000ffff0000ffffull;
+			odd += (w >> 16) & 0x0000ffff0000ffffull;
+		}
+		total += (even & 0xffffffff) + (even >> 32) + (odd & 0xffffffff) + (odd >> 32);
 	}
+	for (; i < n; i += 2)
+		total += (uint32_t)buf[i] | (uint32_t)buf[i + 1] << 8;
 	if (len & 1)
 		total += buf[len - 1];
 	/* The CheckSum field itself counts as zero. */
