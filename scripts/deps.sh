@@ -241,10 +241,12 @@ ready_key() {
 		case $kind in '' | '#'*) continue ;; esac
 		files+=("$DL/${path##*/}")
 	done <"$LOCK"
-	{
+	local key
+	key=$({
 		stat -L -c '%n %s %.9Y %i' /var/lib/dpkg/status "$(type -P gcc)" "$(type -P musl-gcc)" "${files[@]}" 2>&1
-		sha256sum "$LOCK" "$0" "$top/deps/mbedtls-guest.h"
-	} | sha256sum | cut -c1-64
+		cat "$LOCK" "$0" "$top/deps/mbedtls-guest.h"
+	} | sha256sum)
+	echo "${key%% *}"
 }
 
 # ready: fetch, then libs; nothing at all when ready_key is the one recorded
