@@ -72,10 +72,10 @@ HOST_ALL_LIBS := $(foreach m,measure verify attest net image ovmf common,$(B)/ho
 CLI_image   := image common
 CLI_measure := measure image common
 CLI_attest  := verify attest net common
-CLI_ovmf    := ovmf
+CLI_ovmf    := ovmf common
 # Third-party libraries per CLI: measure never links TLS.  -lcrypto is
 # OpenSSL's libcrypto (common/hash.c's host backend: hardware SHA), not its
-# TLS library libssl; ovmf gets it too so that it may use common/.
+# TLS library libssl; ovmf gets it too: it uses common/.
 CLILIBS_image   := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -larchive -lz -pthread
 CLILIBS_measure := -lmbedx509 -lmbedcrypto -lcrypto -llz4 -lcjson -lcbor -lz -pthread
 CLILIBS_attest  := -lmbedtls -lmbedx509 -lmbedcrypto -lcrypto -lcjson -pthread
@@ -97,7 +97,11 @@ $(foreach m,image measure attest ovmf,$(eval $(call cli_rule,$(m))))
 # The init links the guest collector (attest/) and never the host verifier
 # (verify/: chains, roots, appraisal); tests/cli/test-init-guest-only.sh
 # checks the symbols of init.syms, the same link unstripped.
-INIT_SRCS := $(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common)
+# HOST_ONLY_SRCS are library files of guest modules that only host tools
+# need (their headers declare them only without CVM_GUEST): the init never
+# compiles them.
+HOST_ONLY_SRCS := attest/tpm2rc.c common/cert.c common/ecdsasig.c
+INIT_SRCS := $(filter-out $(HOST_ONLY_SRCS),$(wildcard init/*.c) $(call lib_srcs,attest) $(call lib_srcs,net) $(call lib_srcs,common))
 INIT_OBJS := $(patsubst %.c,$(B)/musl/%.o,$(INIT_SRCS))
 
 $(B)/musl/%.o: %.c $(wildcard $(B)/deps.mk)

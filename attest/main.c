@@ -8,6 +8,7 @@
  *                      [--ak HANDLE] [--no-user-data] [--allow-ak-mismatch]
  *                      [--td-report-out FILE]
  *   cvm-attest kbs-get --url URL --ca FILE --tpm SPEC --vcek FILE [options] [PATH...]
+ *   cvm-attest tpm-rc CODE...
  *
  * Exit status: 0 verified (and affirming, when reference values are given) or
  * collected, 1 a check failed, a reference value did not match or the TPM
@@ -20,9 +21,9 @@
 #include <time.h>
 
 #include <cjson/cJSON.h>
-#include <mbedtls/x509_crt.h>
 
 #include "cvmkit/azure.h"
+#include "cvmkit/cert.h"
 #include "cvmkit/evidence.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
@@ -70,6 +71,9 @@ static void usage(FILE *f)
 		   "CoCo sealed secret (sealed.JWS) read from FILE.  --timing prints per-step\n"
 		   "milliseconds on stderr.  Exit status 1 when the KBS refused or a secret did not\n"
 		   "decrypt (the KBS error type and detail are shown verbatim), 3 on transport errors.\n"
+		   "       " PROG " tpm-rc CODE...\n"
+		   "\n"
+		   "tpm-rc: names TPM 2.0 response codes (hex, as the init prints them: TPM_RC 0x0000098e).\n"
 		   "\n"
 		   "Exit status: 0 verified (and affirming) or collected, 1 verification, appraisal\n"
 		   "or collection failed, 2 usage error, 3 I/O error.\n");
@@ -317,35 +321,16 @@ out:
 /* The VCEK as DER from DER, PEM or an IMDS THIM body. */
 static int load_vcek(const char *path, uint8_t **ret_der, size_t *ret_len)
 {
-	mbedtls_x509_crt crt;
-	uint8_t *buf = NULL, *der;
+	uint8_t *buf = NULL;
 	size_t len;
 	int r = cvm_read_file(path, 64u << 10, &buf, &len);
 
 	if (r < 0)
 		return r;
-	if (len && buf[0] == '{') {
+	if (len && buf[0] == '{')
 		r = cvm_thim_vcek_der(buf, len, ret_der, ret_len);
-		free(buf);
-		return r;
-	}
-	mbedtls_x509_crt_init(&crt);
-	/* PEM parsing wants the terminating NUL in the length. */
-	if (mbedtls_x509_crt_parse(&crt, buf, memmem(buf, len, "-----BEGIN", 10) ? len + 1 : len) != 0) {
-		r = -EBADMSG;
-		goto out;
-	}
-	der = malloc(crt.raw.len);
-	if (!der) {
-		r = -ENOMEM;
-		goto out;
-	}
-	memcpy(der, crt.raw.p, crt.raw.len);
-	*ret_der = der;
-	*ret_len = crt.raw.len;
-	r = 0;
-out:
-	mbedtls_x509_crt_free(&crt);
+	else
+		r = cvm_cert_der(buf, len, ret_der, ret_len);
 	free(buf);
 	return r;
 }
@@ -823,6 +808,33 @@ out:
 	return ret;
 }
 
+/* The init prints a failing TPM command's response code as a number (the
+ * names are host-only, attest/tpm2rc.c): this turns it back into text. */
+static int cmd_tpm_rc(int argc, char **argv)
+{
+	char buf[200];
+
+	if (argc < 2) {
+		fprintf(stderr, PROG ": fatal: unable to name a response code: none given\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		unsigned long rc;
+
+		errno = 0;
+		rc = strtoul(argv[i], &end, 16);
+		if (errno || end == argv[i] || *end || argv[i][0] == '-' || rc > UINT32_MAX) {
+			fprintf(stderr, PROG ": fatal: unable to name a response code: \"%s\" is not a hex number of 32 bits\n",
+				argv[i]);
+			return 2;
+		}
+		cvm_tpm2_rc_describe((uint32_t)rc, buf, sizeof(buf));
+		printf("0x%08lx %s\n", rc, buf);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -839,6 +851,8 @@ int main(int argc, char **argv)
 		return cmd_collect(argc - 1, argv + 1);
 	if (strcmp(argv[1], "kbs-get") == 0)
 		return cmd_kbs_get(argc - 1, argv + 1);
+	if (strcmp(argv[1], "tpm-rc") == 0)
+		return cmd_tpm_rc(argc - 1, argv + 1);
 	fprintf(stderr, PROG ": fatal: unable to run: unknown verb \"%s\" (try --help)\n", argv[1]);
 	return 2;
 }

@@ -13,7 +13,7 @@ void cvm_hex_encode(const uint8_t *buf, size_t len, char *out)
 	out[2 * len] = 0;
 }
 
-static int nibble(char c)
+int cvm_hex_digit(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -29,7 +29,7 @@ int cvm_hex_decode(const char *s, size_t slen, uint8_t *out, size_t outlen)
 	if (slen != 2 * outlen)
 		return -EINVAL;
 	for (size_t i = 0; i < outlen; i++) {
-		int hi = nibble(s[2 * i]), lo = nibble(s[2 * i + 1]);
+		int hi = cvm_hex_digit((unsigned char)s[2 * i]), lo = cvm_hex_digit((unsigned char)s[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -EINVAL;
 		out[i] = (uint8_t)(hi << 4 | lo);

@@ -13,6 +13,7 @@
 #include <mbedtls/base64.h>
 #include <zlib.h>
 
+#include "cvmkit/hex.h"
 #include "cvmkit/initdata.h"
 
 #define MAX_COMPS 4
@@ -149,17 +150,6 @@ static int put(char *dst, size_t cap, size_t *n, const void *p, size_t k)
 	return 0;
 }
 
-static int hexdigit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int escape(struct walker *w, char *dst, size_t cap, size_t *n)
 {
 	int c = peek(w, 1), digits = 0;
@@ -185,7 +175,7 @@ static int escape(struct walker *w, char *dst, size_t cap, size_t *n)
 		return put(dst, cap, n, &ch, 1);
 	}
 	for (int i = 0; i < digits; i++) {
-		int h = hexdigit(peek(w, 2 + (size_t)i));
+		int h = cvm_hex_digit(peek(w, 2 + (size_t)i));
 		if (h < 0)
 			return bad(w, "invalid \\u or \\U escape");
 		cp = cp << 4 | (uint32_t)h;

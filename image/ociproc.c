@@ -3,25 +3,18 @@
  * conversion.md).  See include/cvmkit/oci.h. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvmkit/errbuf.h"
 #include "cvmkit/oci.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define MAX_ID 0x7fffffffu
 
-__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* Every message here is about bad input. */
+#define bad(err, size, ...) cvm_errf(err, size, -EINVAL, __VA_ARGS__)
 
 static bool numeric(const char *s, uint32_t *ret)
 {

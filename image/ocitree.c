@@ -5,12 +5,12 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cvmkit/errbuf.h"
 #include "cvmkit/oci.h"
 
 #define MAX_DEPTH 256u
@@ -42,17 +42,8 @@ struct cvm_oci_tree {
 
 /* ------------------------------------------------------------ errors */
 
-__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && size) {
-		va_start(ap, fmt);
-		vsnprintf(err, size, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
+/* Every message here is about bad input. */
+#define bad(err, size, ...) cvm_errf(err, size, -EINVAL, __VA_ARGS__)
 
 /* Entry names in messages: bounded and without control characters. */
 static const char *shown(const char *name, char buf[160])

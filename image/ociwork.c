@@ -3,11 +3,11 @@
  * entries and the init's [workload] configuration.  See include/cvmkit/oci.h. */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvmkit/errbuf.h"
 #include "cvmkit/oci.h"
 
 #include "text.h"
@@ -20,15 +20,8 @@ static const struct {
 	{ "/proc", 0555 }, { "/sys", 0555 }, { "/dev", 0755 }, { "/run", 0755 }, { "/tmp", 01777 },
 };
 
-__attribute__((format(printf, 3, 4))) static int bad(char *err, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
+/* Every message here is about bad input. */
+#define bad(err, size, ...) cvm_errf(err, size, -EINVAL, __VA_ARGS__)
 
 
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cvmkit/hex.h"
 #include "cvmkit/ini.h"
 #include "init.h"
 
@@ -104,30 +105,6 @@ static int parse_network(struct init_config *c, const char *key, const char *val
 	return -EINVAL;
 }
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int parse_hex32(const char *v, uint8_t out[32])
-{
-	if (strlen(v) != 64)
-		return -EINVAL;
-	for (size_t i = 0; i < 32; i++) {
-		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 /* "NAME SOURCE DEST", by the rules cvm-image checked it with (cvmkit/kbsref.h). */
 static int parse_secret(struct init_kbs *k, const char *value, bool sealed)
 {
@@ -220,7 +197,7 @@ static int parse_kbs(struct init_kbs *k, const char *key, const char *value)
 		return 0;
 	}
 	if (!strcmp(key, "pin")) {
-		r = parse_hex32(value, k->pin);
+		r = cvm_hex_decode(value, strlen(value), k->pin, sizeof(k->pin));
 		if (r == 0)
 			k->has_pin = true;
 		return r;

@@ -11,7 +11,6 @@
  * only the copy read here is ever used: PCR 8 documents what was used. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cvmkit/errbuf.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hex.h"
 #include "cvmkit/http.h"
@@ -30,14 +30,7 @@
 #define USERDATA_PATH "/metadata/instance/compute/userData?api-version=2021-01-01&format=text"
 #define KBS_CERT_MAX (16u << 10)
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
-	va_end(ap);
-}
+#define seterr(err, size, ...) ((void)cvm_errf(err, size, 0, __VA_ARGS__))
 
 /* 0 with the body (possibly empty); 0 with *ret_len 0 when IMDS has no
  * userData (HTTP 404, or 200 with an empty body as Azure answers). */
@@ -112,9 +105,11 @@ static int extend_pcr8(const struct init_initdata *d, uint8_t ret_pcr8[32], char
 	if (r == 0)
 		r = cvm_tpm2_pcr_read(t, CVM_TPM2_ALG_SHA256, 1u << CVM_INITDATA_PCR, pcrs);
 	if (r < 0) {
-		char why[160];
-		cvm_tpm2_rc_describe(t->last_rc, why, sizeof(why));
-		seterr(err, err_size, "extend PCR 8: %s", r == -EREMOTEIO ? why : strerror(-r));
+		/* The number only: cvm-attest tpm-rc names it on the host. */
+		if (r == -EREMOTEIO)
+			seterr(err, err_size, "extend PCR 8: the vTPM answered TPM_RC 0x%08x", t->last_rc);
+		else
+			seterr(err, err_size, "extend PCR 8: %s", strerror(-r));
 		goto close;
 	}
 	if (memcmp(pcrs[CVM_INITDATA_PCR], d->pcr8, 32)) {

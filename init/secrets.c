@@ -10,7 +10,6 @@
  * never a plaintext. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "cvmkit/azure.h"
+#include "cvmkit/errbuf.h"
 #include "cvmkit/evidence.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hcl.h"
@@ -39,14 +39,7 @@
  * (azure-cvm-tooling sleeps 3 s instead and reads once). */
 #define HCL_USER_DATA_WAIT_MS 5000
 
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, size, fmt, ap);
-	va_end(ap);
-}
+#define seterr(err, size, ...) ((void)cvm_errf(err, size, 0, __VA_ARGS__))
 
 /* One request may take the configured timeout, transient-failure retries
  * and their backoff included: a dead or slow server ends the boot in

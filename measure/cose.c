@@ -4,14 +4,12 @@
 #include <string.h>
 
 #include <cbor.h>
-#include <mbedtls/asn1.h>
-#include <mbedtls/asn1write.h>
-#include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/md.h>
 
 #include "cvmkit/cose.h"
+#include "cvmkit/ecdsasig.h"
 #include "cvmkit/hash.h"
 
 #define HDR_ALG 1
@@ -105,56 +103,6 @@ out:
 	return r;
 }
 
-/* DER ECDSA-Sig-Value -> r || s, each left-padded to HALF bytes. */
-static int der_to_raw(const uint8_t *der, size_t len, size_t half, uint8_t *out)
-{
-	unsigned char *p = (unsigned char *)der, *end = p + len;
-	mbedtls_mpi r, s;
-	size_t seq;
-	int ret = -EIO;
-
-	mbedtls_mpi_init(&r);
-	mbedtls_mpi_init(&s);
-	if (mbedtls_asn1_get_tag(&p, end, &seq, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) == 0 &&
-	    p + seq == end && mbedtls_asn1_get_mpi(&p, end, &r) == 0 && mbedtls_asn1_get_mpi(&p, end, &s) == 0 &&
-	    p == end && mbedtls_mpi_write_binary(&r, out, half) == 0 && mbedtls_mpi_write_binary(&s, out + half, half) == 0)
-		ret = 0;
-	mbedtls_mpi_free(&r);
-	mbedtls_mpi_free(&s);
-	return ret;
-}
-
-/* r || s -> DER ECDSA-Sig-Value in BUF (written at its end); the DER's length, or <0. */
-static int raw_to_der(const uint8_t *raw, size_t half, unsigned char *buf, size_t cap, unsigned char **ret_start)
-{
-	unsigned char *p = buf + cap;
-	mbedtls_mpi r, s;
-	int n = -1, len = 0, w;
-
-	mbedtls_mpi_init(&r);
-	mbedtls_mpi_init(&s);
-	if (mbedtls_mpi_read_binary(&r, raw, half) || mbedtls_mpi_read_binary(&s, raw + half, half))
-		goto out;
-	if ((w = mbedtls_asn1_write_mpi(&p, buf, &s)) < 0)
-		goto out;
-	len += w;
-	if ((w = mbedtls_asn1_write_mpi(&p, buf, &r)) < 0)
-		goto out;
-	len += w;
-	if ((w = mbedtls_asn1_write_len(&p, buf, (size_t)len)) < 0)
-		goto out;
-	len += w;
-	if ((w = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
-		goto out;
-	len += w;
-	*ret_start = p;
-	n = len;
-out:
-	mbedtls_mpi_free(&r);
-	mbedtls_mpi_free(&s);
-	return n;
-}
-
 int cvm_cose_sign1(mbedtls_pk_context *key, const char *content_type, const uint8_t *payload, size_t len,
 		   bool detached, uint8_t **ret_buf, size_t *ret_len)
 {
@@ -184,7 +132,7 @@ int cvm_cose_sign1(mbedtls_pk_context *key, const char *content_type, const uint
 	if (mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy, (const unsigned char *)"cvmkit-cose", 11) ||
 	    mbedtls_pk_sign(key, alg_md(alg), hash, cvm_hash_size(alg_hash(alg)), der, sizeof(der), &der_len,
 			    mbedtls_ctr_drbg_random, &drbg) ||
-	    der_to_raw(der, der_len, alg_half(alg), raw) < 0)
+	    cvm_ecdsa_der_to_rs(der, der_len, alg_half(alg), raw) < 0)
 		goto out;
 	r = -ENOMEM;
 	arr = cbor_new_definite_array(4);
@@ -410,8 +358,9 @@ int cvm_cose_sign1_verify(const struct cvm_cose_sign1 *m, mbedtls_pk_context *ke
 			  size_t len)
 {
 	uint8_t hash[CVM_HASH_MAX_SIZE], kid[32];
-	unsigned char der[160], *start = NULL;
-	int alg, n, r;
+	uint8_t der[CVM_ECDSA_MAX_DER];
+	size_t der_len;
+	int alg, r;
 
 	if (!payload) {
 		payload = m->payload;
@@ -426,10 +375,10 @@ int cvm_cose_sign1_verify(const struct cvm_cose_sign1 *m, mbedtls_pk_context *ke
 	r = tbs_hash(alg, m->protected_hdr, m->protected_len, payload, len, hash);
 	if (r < 0)
 		return r;
-	n = raw_to_der(m->sig, alg_half(alg), der, sizeof(der), &start);
-	if (n < 0)
+	if (cvm_ecdsa_rs_to_der(m->sig, alg_half(alg), m->sig + alg_half(alg), alg_half(alg), der, sizeof(der),
+				&der_len) < 0)
 		return -EKEYREJECTED;
-	if (mbedtls_pk_verify(key, alg_md(alg), hash, cvm_hash_size(alg_hash(alg)), start, (size_t)n) != 0)
+	if (mbedtls_pk_verify(key, alg_md(alg), hash, cvm_hash_size(alg_hash(alg)), der, der_len) != 0)
 		return -EKEYREJECTED;
 	return 0;
 }

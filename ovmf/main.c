@@ -11,6 +11,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "cvmkit/fileio.h"
+#include "cvmkit/hash.h"
+#include "cvmkit/hex.h"
 #include "cvmkit/ovmf.h"
 
 #define PROG "cvm-ovmf"
@@ -224,7 +227,7 @@ static void encode(const uint8_t *d, size_t n, bool base64, char *out)
 	if (base64)
 		ovmf_base64(d, n, out);
 	else
-		ovmf_hex(d, n, out);
+		cvm_hex_encode(d, n, out);
 }
 
 /* ---------------------------------------------------------------- helpers */
@@ -241,7 +244,7 @@ static const char *parse_reason(const struct ovmf_image *img, int r, char *buf, 
 static int load_ovmf(const struct opts *o, uint8_t **ret_buf, size_t *ret_len, struct ovmf_image *img)
 {
 	char what[512], reason[256];
-	int r = ovmf_read_file(o->ovmf, OVMF_MAX_IMAGE_SIZE, ret_buf, ret_len);
+	int r = cvm_read_file(o->ovmf, OVMF_MAX_IMAGE_SIZE, ret_buf, ret_len);
 
 	if (r < 0) {
 		snprintf(what, sizeof(what), "read %s", o->ovmf);
@@ -258,14 +261,14 @@ static int load_ovmf(const struct opts *o, uint8_t **ret_buf, size_t *ret_len, s
 static int sev_hashes(const struct opts *o, struct ovmf_sev_hashes *h)
 {
 	char what[512];
-	int r = ovmf_hash_file(o->kernel, 256, h->kernel, NULL);
+	int r = cvm_hash_file(CVM_HASH_SHA256, o->kernel, h->kernel, NULL);
 
 	if (r < 0) {
 		snprintf(what, sizeof(what), "hash %s", o->kernel);
 		return fatal(what, strerror(-r));
 	}
 	if (o->initrd) {
-		r = ovmf_hash_file(o->initrd, 256, h->initrd, NULL);
+		r = cvm_hash_file(CVM_HASH_SHA256, o->initrd, h->initrd, NULL);
 		if (r < 0) {
 			snprintf(what, sizeof(what), "hash %s", o->initrd);
 			return fatal(what, strerror(-r));
@@ -342,7 +345,7 @@ static int do_sev(const struct opts *o)
 		if (rc)
 			goto out;
 	}
-	if (o->ovmf_hash && ovmf_unhex(o->ovmf_hash, seed, sizeof(seed)) < 0) {
+	if (o->ovmf_hash && cvm_hex_decode(o->ovmf_hash, strlen(o->ovmf_hash), seed, sizeof(seed)) < 0) {
 		rc = usage("--snp-ovmf-hash must be 96 hex digits: %s", o->ovmf_hash);
 		goto out;
 	}
@@ -389,7 +392,7 @@ static int do_sev(const struct opts *o)
 				for (size_t c = 0; c < nc; c++) {
 					cJSON *e = cJSON_CreateObject();
 					char s[16];
-					ovmf_hex(out[m * nc + c], 48, enc);
+					cvm_hex_encode(out[m * nc + c], 48, enc);
 					snprintf(s, sizeof(s), "0x%x", sigs[m]);
 					if (o->out == OUT_RVPS) {
 						/* one array: every shape the runtime may pick is acceptable */
@@ -448,7 +451,7 @@ static int do_sev(const struct opts *o)
 			puts(enc);
 		goto out;
 	}
-	ovmf_hex(d, dlen, enc);
+	cvm_hex_encode(d, dlen, enc);
 	j = cJSON_CreateObject();
 	if (o->out == OUT_RVPS) {
 		cJSON *arr = cJSON_CreateArray();
@@ -514,14 +517,14 @@ static int do_tdx(const struct opts *o)
 	}
 	if (o->kernel) {
 		if (o->initrd) {
-			r = ovmf_hash_file(o->initrd, 384, initrd384, &isize);
+			r = cvm_hash_file(CVM_HASH_SHA384, o->initrd, initrd384, &isize);
 			if (r < 0) {
 				snprintf(what, sizeof(what), "hash %s", o->initrd);
 				rc = fatal(what, strerror(-r));
 				goto out;
 			}
 		}
-		r = ovmf_read_file(o->kernel, MAX_KERNEL, &kernel, &klen);
+		r = cvm_read_file(o->kernel, MAX_KERNEL, &kernel, &klen);
 		if (r < 0) {
 			snprintf(what, sizeof(what), "read %s", o->kernel);
 			rc = fatal(what, strerror(-r));
@@ -551,19 +554,19 @@ static int do_tdx(const struct opts *o)
 	if (o->out == OUT_TEXT) {
 		for (int i = 0; i < 2; i++)
 			if (orders[i]) {
-				ovmf_hex(mrtd[i], 48, hx);
+				cvm_hex_encode(mrtd[i], 48, hx);
 				printf("mr_td (%s): %s\n", i == 0 ? "single-pass" : "two-pass", hx);
 			}
 		printf("rtmr_0: %s\n", rtmr0_note);
 		if (o->kernel) {
-			ovmf_hex(r1, 48, hx);
+			cvm_hex_encode(r1, 48, hx);
 			printf("rtmr_1: %s\n", hx);
-			ovmf_hex(r2, 48, hx);
+			cvm_hex_encode(r2, 48, hx);
 			printf("rtmr_2: %s\n", hx);
-			ovmf_hex(kauth, 48, hx);
+			cvm_hex_encode(kauth, 48, hx);
 			printf("tdvfkernel: %s\n", hx);
 			if (o->initrd || (o->append && *o->append)) {
-				ovmf_hex(lo, 48, hx);
+				cvm_hex_encode(lo, 48, hx);
 				printf("tdvfkernelparams: %s\n", hx);
 			}
 		}
@@ -573,23 +576,23 @@ static int do_tdx(const struct opts *o)
 		cJSON *a = cJSON_CreateArray();
 		for (int i = 0; i < 2; i++)
 			if (orders[i]) {
-				ovmf_hex(mrtd[i], 48, hx);
+				cvm_hex_encode(mrtd[i], 48, hx);
 				cJSON_AddItemToArray(a, cJSON_CreateString(hx));
 			}
 		cJSON_AddItemToObject(j, "mr_td", a);
 		if (o->kernel) {
-			ovmf_hex(r1, 48, hx);
+			cvm_hex_encode(r1, 48, hx);
 			a = cJSON_CreateArray();
 			cJSON_AddItemToArray(a, cJSON_CreateString(hx));
 			cJSON_AddItemToObject(j, "rtmr_1", a);
-			ovmf_hex(r2, 48, hx);
+			cvm_hex_encode(r2, 48, hx);
 			a = cJSON_CreateArray();
 			cJSON_AddItemToArray(a, cJSON_CreateString(hx));
 			cJSON_AddItemToObject(j, "rtmr_2", a);
-			ovmf_hex(kauth, 48, hx);
+			cvm_hex_encode(kauth, 48, hx);
 			cJSON_AddStringToObject(j, "tdvfkernel", hx);
 			if (o->initrd || (o->append && *o->append)) {
-				ovmf_hex(lo, 48, hx);
+				cvm_hex_encode(lo, 48, hx);
 				cJSON_AddStringToObject(j, "tdvfkernelparams", hx);
 			}
 		}
@@ -599,19 +602,19 @@ static int do_tdx(const struct opts *o)
 	cJSON_AddStringToObject(j, "mode", "tdx");
 	for (int i = 0; i < 2; i++)
 		if (orders[i]) {
-			ovmf_hex(mrtd[i], 48, hx);
+			cvm_hex_encode(mrtd[i], 48, hx);
 			cJSON_AddStringToObject(j, i == 0 ? "mr_td_single_pass" : "mr_td_two_pass", hx);
 		}
 	cJSON_AddStringToObject(j, "rtmr_0", rtmr0_note);
 	if (o->kernel) {
-		ovmf_hex(r1, 48, hx);
+		cvm_hex_encode(r1, 48, hx);
 		cJSON_AddStringToObject(j, "rtmr_1", hx);
-		ovmf_hex(r2, 48, hx);
+		cvm_hex_encode(r2, 48, hx);
 		cJSON_AddStringToObject(j, "rtmr_2", hx);
-		ovmf_hex(kauth, 48, hx);
+		cvm_hex_encode(kauth, 48, hx);
 		cJSON_AddStringToObject(j, "tdvfkernel", hx);
 		if (o->initrd || (o->append && *o->append)) {
-			ovmf_hex(lo, 48, hx);
+			cvm_hex_encode(lo, 48, hx);
 			cJSON_AddStringToObject(j, "tdvfkernelparams", hx);
 		}
 		cJSON_AddNumberToObject(j, "memory", (double)o->mem);
@@ -652,7 +655,7 @@ static int do_info(const struct opts *o)
 		cJSON_AddStringToObject(e, "name", n ? n : "unknown");
 		cJSON_AddStringToObject(e, "guid", g);
 		if (hex) {
-			ovmf_hex(fw + img.entries[i].data_offset, img.entries[i].data_len, hex);
+			cvm_hex_encode(fw + img.entries[i].data_offset, img.entries[i].data_len, hex);
 			cJSON_AddStringToObject(e, "data", hex);
 			free(hex);
 		}

@@ -121,23 +121,18 @@ const char *cvm_amd_builtin_pem(enum cvm_amd_gen gen)
 	}
 }
 
-int cvm_amd_verify_vcek_chain(const uint8_t *der, size_t len, enum cvm_amd_gen gen, const char **ret_step)
+int cvm_amd_verify_vcek_chain_pem(const uint8_t *der, size_t len, const char *pem, const char **ret_step)
 {
 	mbedtls_x509_crt roots, vcek;
 	const mbedtls_x509_crt *ask, *ark;
-	const char *pem = cvm_amd_builtin_pem(gen), *step = NULL;
+	const char *step = NULL;
 	int r;
 
 	mbedtls_x509_crt_init(&roots);
 	mbedtls_x509_crt_init(&vcek);
-	if (!pem) {
-		r = -EINVAL;
+	r = -EINVAL;
+	if (!pem || mbedtls_x509_crt_parse(&roots, (const unsigned char *)pem, strlen(pem) + 1) != 0 || !roots.next)
 		goto out;
-	}
-	if (mbedtls_x509_crt_parse(&roots, (const unsigned char *)pem, strlen(pem) + 1) != 0 || !roots.next) {
-		r = -EIO; /* the compiled-in bundle is broken: a build defect */
-		goto out;
-	}
 	ask = &roots;
 	ark = roots.next;
 	r = vcek_load(der, len, &vcek);
@@ -163,6 +158,18 @@ out:
 	mbedtls_x509_crt_free(&roots);
 	mbedtls_x509_crt_free(&vcek);
 	return r;
+}
+
+int cvm_amd_verify_vcek_chain(const uint8_t *der, size_t len, enum cvm_amd_gen gen, const char **ret_step)
+{
+	const char *pem = cvm_amd_builtin_pem(gen);
+	int r;
+
+	if (!pem)
+		return -EINVAL;
+	r = cvm_amd_verify_vcek_chain_pem(der, len, pem, ret_step);
+	/* The compiled-in bundle did not parse: a build defect, not bad input. */
+	return r == -EINVAL ? -EIO : r;
 }
 
 /* The report stores r and s as 72-byte little-endian numbers. */

@@ -319,38 +319,6 @@ static void vtpm_checks(const struct cvm_evidence *ev, const struct cvm_verify_o
 	}
 }
 
-/* VCEK -> ASK -> ARK against a caller-supplied bundle (ASK, then ARK), with
- * the same links and step names as cvm_amd_verify_vcek_chain(). */
-static int amd_chain_custom(const uint8_t *der, size_t len, const char *pem, const char **ret_step)
-{
-	mbedtls_x509_crt roots, vcek;
-	const char *step = NULL;
-	int r = -EINVAL;
-
-	mbedtls_x509_crt_init(&roots);
-	mbedtls_x509_crt_init(&vcek);
-	if (mbedtls_x509_crt_parse(&roots, (const unsigned char *)pem, strlen(pem) + 1) != 0 || !roots.next)
-		goto out;
-	r = -EBADMSG;
-	if (mbedtls_x509_crt_parse_der(&vcek, der, len) != 0)
-		goto out;
-	r = -EKEYREJECTED;
-	if (cvm_x509_signed_by(roots.next, roots.next) < 0)
-		step = "ark-self-signature";
-	else if (cvm_x509_signed_by(&roots, roots.next) < 0)
-		step = "ask-signed-by-ark";
-	else if (cvm_x509_signed_by(&vcek, &roots) < 0)
-		step = "vcek-signed-by-ask";
-	else
-		r = 0;
-out:
-	if (r == -EKEYREJECTED && ret_step)
-		*ret_step = step;
-	mbedtls_x509_crt_free(&roots);
-	mbedtls_x509_crt_free(&vcek);
-	return r;
-}
-
 static void snp_checks(const struct cvm_evidence *ev, const struct cvm_verify_opts *o, const struct cvm_snp_report *s,
 		       struct cvm_verify_result *res)
 {
@@ -366,7 +334,7 @@ static void snp_checks(const struct cvm_evidence *ev, const struct cvm_verify_op
 		set(res, CVM_CHECK_AMD_CHAIN, CVM_CHECK_FAILED, "SNP report CPUID family 0x%02x model 0x%02x: unknown AMD generation",
 		    s->cpuid_fam_id, s->cpuid_mod_id);
 	} else {
-		r = o->amd_root_pem ? amd_chain_custom(ev->vcek, ev->vcek_len, o->amd_root_pem, &step)
+		r = o->amd_root_pem ? cvm_amd_verify_vcek_chain_pem(ev->vcek, ev->vcek_len, o->amd_root_pem, &step)
 				    : cvm_amd_verify_vcek_chain(ev->vcek, ev->vcek_len, gen, &step);
 		if (r == 0)
 			set(res, CVM_CHECK_AMD_CHAIN, CVM_CHECK_OK, "%s%s", cvm_amd_gen_name(gen),

@@ -4,12 +4,11 @@
 #include <string.h>
 
 #include <mbedtls/asn1.h>
-#include <mbedtls/asn1write.h>
-#include <mbedtls/bignum.h>
 #include <mbedtls/md.h>
 #include <mbedtls/oid.h>
 #include <mbedtls/pk.h>
 
+#include "cvmkit/ecdsasig.h"
 #include "x509.h"
 
 int cvm_x509_signed_by(const mbedtls_x509_crt *child, const mbedtls_x509_crt *parent)
@@ -93,51 +92,17 @@ int cvm_x509_subject_cn(const mbedtls_x509_crt *crt, char *out, size_t cap)
 	return -ENOENT;
 }
 
-/* DER SEQUENCE { INTEGER r, INTEGER s }, written backwards as asn1write does. */
-static int rs_to_der(const uint8_t *r, size_t r_len, const uint8_t *s, size_t s_len, uint8_t *buf, size_t cap,
-		     const uint8_t **ret_p, size_t *ret_len)
-{
-	mbedtls_mpi mr, ms;
-	unsigned char *p = buf + cap;
-	int n, len = 0, r_ = -EINVAL;
-
-	mbedtls_mpi_init(&mr);
-	mbedtls_mpi_init(&ms);
-	if (mbedtls_mpi_read_binary(&mr, r, r_len) || mbedtls_mpi_read_binary(&ms, s, s_len))
-		goto out;
-	if ((n = mbedtls_asn1_write_mpi(&p, buf, &ms)) < 0)
-		goto out;
-	len += n;
-	if ((n = mbedtls_asn1_write_mpi(&p, buf, &mr)) < 0)
-		goto out;
-	len += n;
-	if ((n = mbedtls_asn1_write_len(&p, buf, (size_t)len)) < 0)
-		goto out;
-	len += n;
-	if ((n = mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE)) < 0)
-		goto out;
-	len += n;
-	*ret_p = p;
-	*ret_len = (size_t)len;
-	r_ = 0;
-out:
-	mbedtls_mpi_free(&mr);
-	mbedtls_mpi_free(&ms);
-	return r_;
-}
-
 int cvm_ecdsa_verify_rs(mbedtls_pk_context *pk, int md_type, const uint8_t *hash, size_t hash_len,
 			const uint8_t *r, size_t r_len, const uint8_t *s, size_t s_len)
 {
-	uint8_t der[2 * 80 + 16];
-	const uint8_t *p;
+	uint8_t der[CVM_ECDSA_MAX_DER];
 	size_t len;
 
-	if (r_len > 80 || s_len > 80 || !mbedtls_pk_can_do(pk, MBEDTLS_PK_ECKEY))
+	if (!mbedtls_pk_can_do(pk, MBEDTLS_PK_ECKEY))
 		return -EKEYREJECTED;
-	if (rs_to_der(r, r_len, s, s_len, der, sizeof(der), &p, &len) < 0)
+	if (cvm_ecdsa_rs_to_der(r, r_len, s, s_len, der, sizeof(der), &len) < 0)
 		return -EKEYREJECTED;
-	if (mbedtls_pk_verify(pk, (mbedtls_md_type_t)md_type, hash, hash_len, p, len) != 0)
+	if (mbedtls_pk_verify(pk, (mbedtls_md_type_t)md_type, hash, hash_len, der, len) != 0)
 		return -EKEYREJECTED;
 	return 0;
 }

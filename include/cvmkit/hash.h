@@ -46,4 +46,11 @@ int cvm_hash(enum cvm_hash_alg alg, const void *buf, size_t len, uint8_t *out);
 /* PCR extend: pcr = H(pcr || digest), both cvm_hash_size(alg) bytes. */
 int cvm_pcr_extend(enum cvm_hash_alg alg, uint8_t *pcr, const uint8_t *digest);
 
+/* Streams the file at PATH through ALG (no size limit, nothing held in
+ * memory but one read buffer): writes cvm_hash_size(alg) bytes to out and,
+ * if ret_size is not NULL, the number of bytes hashed.  Returns 0, a negative
+ * errno from open/read (-EISDIR for a directory), -ENOMEM, or the hash
+ * backend's error; out and *ret_size are untouched on failure. */
+int cvm_hash_file(enum cvm_hash_alg alg, const char *path, uint8_t *out, uint64_t *ret_size);
+
 #endif

@@ -7,7 +7,7 @@
  * TDX tools (single-pass and two-pass MRTD).
  *
  * Ownership: every function borrows its inputs; nothing here allocates except
- * ovmf_read_file() and ovmf_snp_table()'s caller buffer, which the caller owns.
+ * ovmf_snp_table()'s caller buffer, which the caller owns.
  * struct ovmf_image keeps a pointer to the firmware bytes it was parsed from:
  * those bytes must outlive it.
  *
@@ -248,16 +248,10 @@ int ovmf_tdx_rtmr2(const char *cmdline, const uint8_t *initrd_sha384, enum ovmf_
 
 /* ---------------------------------------------------------------- helpers */
 
-/* Reads a whole file (up to max bytes: -EFBIG beyond); caller frees *ret_buf. */
-int ovmf_read_file(const char *path, size_t max, uint8_t **ret_buf, size_t *ret_len);
-/* Streams a file through SHA-256 (alg 256) or SHA-384 (alg 384). */
-int ovmf_hash_file(const char *path, unsigned alg, uint8_t *ret_digest, uint64_t *ret_size);
+/* Hex, reading and hashing files: common/'s hex.h, fileio.h, hash.h. */
 /* SHA-256 / SHA-384 one-shot. */
 void ovmf_sha256(const void *buf, size_t len, uint8_t out[OVMF_SHA256_SIZE]);
 void ovmf_sha384(const void *buf, size_t len, uint8_t out[OVMF_SHA384_SIZE]);
-/* Lowercase hex (out holds 2 * len + 1); decode accepts either case, exact length. */
-void ovmf_hex(const uint8_t *buf, size_t len, char *out);
-int ovmf_unhex(const char *hex, uint8_t *out, size_t len);
 /* Standard base64 with padding (out holds 4 * ((len + 2) / 3) + 1). */
 void ovmf_base64(const uint8_t *buf, size_t len, char *out);
 

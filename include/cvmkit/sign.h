@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cvmkit/cert.h" /* cvm_cert_der(), for the certificates signers and lists take */
+
 struct cvm_signer;
 
 /* Largest certificate or key file accepted. */
@@ -36,6 +38,13 @@ void cvm_signer_free(struct cvm_signer *s);
 /* The signer's certificate, DER; valid while s lives. */
 const uint8_t *cvm_signer_cert(const struct cvm_signer *s, size_t *ret_len);
 
+/* Whether a firmware whose db holds the certificate der[0, len) lets what s
+ * signs run: the signature carries only s's certificate, so UEFI accepts it
+ * when db holds that certificate or the one that issued it (signature
+ * checked; validity dates ignored, as firmware has no trusted clock).
+ * Returns 1, 0, or -EBADMSG when der is not a certificate. */
+int cvm_signer_authorised_by(const struct cvm_signer *s, const uint8_t *der, size_t len);
+
 /* Signs a SHA-256 digest.  Writes at most cap bytes to sig.  Returns 0 and
  * *ret_len, -ENOSPC (cap too small), -EIO (the crypto layer failed). */
 int cvm_signer_sign_digest(struct cvm_signer *s, const uint8_t digest[32], uint8_t *sig, size_t cap,
@@ -52,9 +61,5 @@ int cvm_sign_pe(struct cvm_signer *s, const uint8_t *buf, size_t len, uint8_t **
  * owner (16 bytes, on-disk order): the form of a db/KEK/PK entry.
  * *ret_buf is malloc'd.  Returns 0, -EINVAL (empty cert), -ENOMEM. */
 int cvm_esl_x509(const uint8_t owner[16], const uint8_t *der, size_t der_len, uint8_t **ret_buf, size_t *ret_len);
-
-/* PEM (one or more CERTIFICATE blocks) or DER to the DER of the first
- * certificate.  *ret_buf is malloc'd.  Returns 0, -EBADMSG, -ENOMEM. */
-int cvm_cert_der(const uint8_t *buf, size_t len, uint8_t **ret_buf, size_t *ret_len);
 
 #endif

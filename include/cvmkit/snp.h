@@ -111,6 +111,12 @@ int cvm_vcek_parse(const uint8_t *der, size_t len, struct cvm_vcek_info *ret);
  * "vcek-signed-by-ask"). */
 int cvm_amd_verify_vcek_chain(const uint8_t *der, size_t len, enum cvm_amd_gen gen, const char **ret_step);
 
+/* The same links and step names against a caller-supplied PEM bundle (ASK,
+ * then ARK: private roots, the simulated vTPM's test chain).  -EINVAL when
+ * PEM is NULL or not a bundle of at least two certificates; otherwise as
+ * above. */
+int cvm_amd_verify_vcek_chain_pem(const uint8_t *der, size_t len, const char *pem, const char **ret_step);
+
 /* The compiled-in PEM bundle (ASK, ARK, ASVK) of GEN, or NULL. */
 const char *cvm_amd_builtin_pem(enum cvm_amd_gen gen);
 

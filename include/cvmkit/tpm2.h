@@ -11,8 +11,9 @@
  * Errors: functions return 0 (or a count) or a negative errno and never print.
  * When the TPM answers with a response code other than TPM_RC_SUCCESS the
  * function returns -EREMOTEIO (-ENOENT where noted for a missing handle) and
- * t->last_rc holds the code; cvm_tpm2_rc_describe() turns it into text such
- * as "TPM_RC_HANDLE (handle 1): the handle is not correct for the use".
+ * t->last_rc holds the code; in host tools cvm_tpm2_rc_describe() turns it
+ * into text such as "TPM_RC_HANDLE (handle 1): the handle is not correct for
+ * the use" (the init prints the number: the names stay out of the guest).
  * -EPROTO means the response was malformed (bad tag, size, truncation,
  * trailing bytes, a value that contradicts the request). */
 #ifndef CVMKIT_TPM2_H
@@ -78,11 +79,15 @@ void cvm_tpm2_open_custom(cvm_tpm2_transact_fn fn, void *userdata, struct cvm_tp
 /* Closes the transport (safe on an already closed or custom one). */
 void cvm_tpm2_close(struct cvm_tpm2 *t);
 
+#ifndef CVM_GUEST
 /* Writes a description of the response code RC into out (cap bytes,
  * NUL-terminated, truncated if needed): the TCG name (TPM_RC_HANDLE ...),
  * the handle/parameter/session it refers to for format-1 codes, and a short
- * explanation; vendor, TPM 1.2 and unknown codes are shown in hex. */
+ * explanation; vendor, TPM 1.2 and unknown codes are shown in hex.
+ * Host tools only (attest/tpm2rc.c): the guest build does not declare it, so
+ * a guest caller fails to compile instead of growing the init by the table. */
 void cvm_tpm2_rc_describe(uint32_t rc, char *out, size_t cap);
+#endif
 
 /* TPM2_GetRandom, looping until len bytes are filled (a TPM returns at most a
  * digest's size per call).  Returns 0; -EPROTO for an empty answer. */

@@ -8,8 +8,6 @@
  * Signing is deterministic (RFC 6979 nonces), so a signed bundle is as
  * reproducible as the build. */
 #include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -39,29 +37,6 @@ static const char *const subject_files[] = {
 	"measurements.json", "reference-values.json", "corim.cbor", "corim.signed.cbor",
 	"uki.efi",           "disk.raw",              "disk.vhd",
 };
-
-static int hash_file(const char *path, uint8_t out[32])
-{
-	struct cvm_hash_ctx h;
-	uint8_t buf[1 << 16];
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
-
-	if (fd < 0)
-		return -errno;
-	r = cvm_hash_init(&h, CVM_HASH_SHA256);
-	if (r < 0)
-		goto out;
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if ((r = cvm_hash_update(&h, buf, (size_t)n)) < 0)
-			goto out_hash;
-	r = n < 0 ? -errno : cvm_hash_final(&h, out);
-out_hash:
-	cvm_hash_free(&h);
-out:
-	close(fd);
-	return r;
-}
 
 static int load_key(const char *path, const char *pass_file, bool private_key, mbedtls_pk_context *pk)
 {
@@ -176,7 +151,7 @@ int sign_published(const char *dir, const struct cvm_sign_opts *o)
 			continue;
 		struct cvm_provenance_subject *s = &prov.subjects[prov.n_subjects];
 		snprintf(s->name, sizeof(s->name), "%s", subject_files[i]);
-		r = hash_file(path, s->sha256);
+		r = cvm_hash_file(CVM_HASH_SHA256, path, s->sha256, NULL);
 		if (r < 0) {
 			code = fatal(EXIT_DATA, "unable to hash %s: %s", path, strerror(-r));
 			goto out;
@@ -203,45 +178,30 @@ out:
 	return code;
 }
 
-static void sign_help(FILE *f)
-{
-	fputs("usage: " PROG " sign DIR --key KEY.pem [--key-pass-file FILE] [--lock deps/lock]\n"
-	      "                   [--source-commit SHA] [--builder ID]\n"
-	      "  Signs what publish wrote to DIR with an EC key (P-256: ES256, P-384: ES384):\n"
-	      "  DIR/corim.signed.cbor (COSE_Sign1 around corim.cbor), DIR/reference-values.json.cose\n"
-	      "  (detached COSE_Sign1), DIR/provenance.json (in-toto Statement v1, SLSA Provenance v1:\n"
-	      "  the digests of DIR's published files and image, the pinned inputs of --lock with their\n"
-	      "  sha256, the source commit, SOURCE_DATE_EPOCH, the builder) and its signature\n"
-	      "  DIR/provenance.json.cose.  Deterministic: the same inputs give the same bytes.\n"
-	      "  publish --sign-key KEY does the same right after publishing.\n", f);
-}
-
 int verb_sign(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "key", required_argument, NULL, 'k' },
-		{ "key-pass-file", required_argument, NULL, 'p' },
-		{ "lock", required_argument, NULL, 'l' },
-		{ "source-commit", required_argument, NULL, 'c' },
-		{ "builder", required_argument, NULL, 'b' },
-		{ 0 },
-	};
 	struct cvm_sign_opts o = { 0 };
-	int c;
+	const struct cli_opt table[] = {
+		{ "key", CLI_STRING, .string = &o.key },
+		CLI_OPTS_PROVENANCE(&o),
+		{ NULL },
+	};
+	const struct cli_spec spec = {
+		"usage: " PROG " sign DIR --key KEY.pem [--key-pass-file FILE] [--lock deps/lock]\n"
+		"                   [--source-commit SHA] [--builder ID]\n"
+		"  Signs what publish wrote to DIR with an EC key (P-256: ES256, P-384: ES384):\n"
+		"  DIR/corim.signed.cbor (COSE_Sign1 around corim.cbor), DIR/reference-values.json.cose\n"
+		"  (detached COSE_Sign1), DIR/provenance.json (in-toto Statement v1, SLSA Provenance v1:\n"
+		"  the digests of DIR's published files and image, the pinned inputs of --lock with their\n"
+		"  sha256, the source commit, SOURCE_DATE_EPOCH, the builder) and its signature\n"
+		"  DIR/provenance.json.cose.  Deterministic: the same inputs give the same bytes.\n"
+		"  publish --sign-key KEY does the same right after publishing.\n",
+		{ { .opts = table } },
+	};
+	int code = cli_parse(&spec, argc, argv);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h': sign_help(stdout); return EXIT_OK;
-		case 'k': o.key = optarg; break;
-		case 'p': o.key_pass_file = optarg; break;
-		case 'l': o.lock = optarg; break;
-		case 'c': o.commit = optarg; break;
-		case 'b': o.builder = optarg; break;
-		default: return EXIT_USAGE;
-		}
-	}
+	if (code != CLI_RUN)
+		return code;
 	if (optind + 1 != argc || !o.key)
 		return usage_error("unable to sign: expected one DIR and --key KEY.pem");
 	return sign_published(argv[optind], &o);
@@ -337,7 +297,7 @@ static void check_subjects(struct vctx *v)
 		snprintf(path, sizeof(path), "%s/%s", v->dir, subj[i].name);
 		has_rv |= strcmp(subj[i].name, "reference-values.json") == 0;
 		has_corim |= strcmp(subj[i].name, "corim.cbor") == 0;
-		if (hash_file(path, digest) < 0)
+		if (cvm_hash_file(CVM_HASH_SHA256, path, digest, NULL) < 0)
 			report(v, false, "provenance-subject", "%s: unable to read it", subj[i].name);
 		else if (memcmp(digest, subj[i].sha256, 32) != 0)
 			report(v, false, "provenance-subject", "%s: sha256 differs from the provenance record", subj[i].name);
@@ -352,31 +312,25 @@ out:
 
 int verb_verify(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "key", required_argument, NULL, 'k' },
-		{ 0 },
-	};
 	const char *keyfile = NULL;
 	mbedtls_pk_context key;
-	int c, code;
+	const struct cli_opt table[] = {
+		{ "key", CLI_STRING, .string = &keyfile },
+		{ NULL },
+	};
+	const struct cli_spec spec = {
+		"usage: " PROG " verify DIR --key PUBKEY.pem\n"
+		"  Checks a bundle written by sign: the signatures of corim.signed.cbor (and that\n"
+		"  it carries corim.cbor's bytes), reference-values.json.cose and\n"
+		"  provenance.json.cose with the publisher's public key, then every file the\n"
+		"  provenance record names against its sha256.  One line per check on stdout.\n"
+		"  Exit status: 0 all hold, 1 a check failed, 2 usage, 3 the key is unreadable.\n",
+		{ { .opts = table } },
+	};
+	int code = cli_parse(&spec, argc, argv);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			fputs("usage: " PROG " verify DIR --key PUBKEY.pem\n"
-			      "  Checks a bundle written by sign: the signatures of corim.signed.cbor (and that\n"
-			      "  it carries corim.cbor's bytes), reference-values.json.cose and\n"
-			      "  provenance.json.cose with the publisher's public key, then every file the\n"
-			      "  provenance record names against its sha256.  One line per check on stdout.\n"
-			      "  Exit status: 0 all hold, 1 a check failed, 2 usage, 3 the key is unreadable.\n",
-			      stdout);
-			return EXIT_OK;
-		case 'k': keyfile = optarg; break;
-		default: return EXIT_USAGE;
-		}
-	}
+	if (code != CLI_RUN)
+		return code;
 	if (optind + 1 != argc || !keyfile)
 		return usage_error("unable to verify: expected one DIR and --key PUBKEY.pem");
 	mbedtls_pk_init(&key);

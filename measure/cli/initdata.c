@@ -1,7 +1,6 @@
 /* cvm-measure initdata, and the --initdata / --platform / trustee-operator
  * outputs of reference-values and publish (measure/cli/cli.h). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,62 +139,40 @@ static int doc_load(const char *path, struct doc *x)
 	return 0;
 }
 
-static void initdata_help(FILE *f)
-{
-	fputs("usage: " PROG " initdata FILE [--json] [--user-data OUT [--form native|peer-pod]] [--user-data-base64 OUT]\n"
-	      "  What a CoCo initdata document (TOML: version, algorithm, [data] strings) binds:\n"
-	      "  its digest, the 32 bytes the guest extends into PCR 8 (SHA-256 bank; a\n"
-	      "  SHA-384/512 digest is cut to 32 bytes, as cloud-api-adaptor does), PCR 8 in\n"
-	      "  each bank, the snp_pcr08/tdx_pcr08/tpm_pcr08 reference values, and the\n"
-	      "  Kata/peer-pod annotation value (" ANNOTATION " = base64(gzip(FILE))).\n"
-	      "  --user-data OUT        the file for `az vm create --user-data OUT` (the CLI base64-encodes\n"
-	      "                         it): FILE itself (native) or cloud-api-adaptor's cloud-config (peer-pod)\n"
-	      "  --user-data-base64 OUT the same, base64-encoded: ARM's properties.userData, what IMDS serves\n"
-	      "  Send init-data to Trustee only with algorithm = \"sha256\" (its PCR 8 check takes 32 bytes).\n", f);
-}
-
 int cli_verb_initdata(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "user-data", required_argument, NULL, 'u' },
-		{ "user-data-base64", required_argument, NULL, 'b' },
-		{ "form", required_argument, NULL, 'f' },
-		{ 0 },
-	};
 	const char *ud = NULL, *ud64 = NULL;
-	bool json = false, peerpod = false;
+	bool json = false;
+	int peerpod = 0;
 	struct doc x;
 	char hd[2 * CVM_HASH_MAX_SIZE + 1], he[65], hp[65], zero384[97];
 	char *ann = NULL, *cc = NULL, *text = NULL, *enc = NULL;
 	cJSON *root = NULL;
-	int c, r, code;
+	int r, code;
+	static const struct cli_value forms[] = { { "native", 0, NULL }, { "peer-pod", 1, NULL }, { NULL } };
+	const struct cli_opt table[] = {
+		{ "json", CLI_FLAG, .flag = &json },
+		{ "user-data", CLI_STRING, .string = &ud, .arg = "OUT",
+		  .help = "the file for `az vm create --user-data OUT` (the CLI base64-encodes\n"
+			  "it): FILE itself (native) or cloud-api-adaptor's cloud-config (peer-pod)" },
+		{ "user-data-base64", CLI_STRING, .string = &ud64, .arg = "OUT",
+		  .help = "the same, base64-encoded: ARM's properties.userData, what IMDS serves" },
+		{ "form", CLI_ENUM, .enm = { &peerpod, forms } },
+		{ NULL },
+	};
+	const struct cli_spec spec = {
+		"usage: " PROG " initdata FILE [--json] [--user-data OUT [--form native|peer-pod]] [--user-data-base64 OUT]\n"
+		"  What a CoCo initdata document (TOML: version, algorithm, [data] strings) binds:\n"
+		"  its digest, the 32 bytes the guest extends into PCR 8 (SHA-256 bank; a\n"
+		"  SHA-384/512 digest is cut to 32 bytes, as cloud-api-adaptor does), PCR 8 in\n"
+		"  each bank, the snp_pcr08/tdx_pcr08/tpm_pcr08 reference values, and the\n"
+		"  Kata/peer-pod annotation value (" ANNOTATION " = base64(gzip(FILE))).\n",
+		{ { .opts = table, .col = 25, .after = "  Send init-data to Trustee only with algorithm = \"sha256\" (its PCR 8 check takes 32 bytes).\n" } },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			initdata_help(stdout);
-			return 0;
-		case 'j':
-			json = true;
-			break;
-		case 'u':
-			ud = optarg;
-			break;
-		case 'b':
-			ud64 = optarg;
-			break;
-		case 'f':
-			if (strcmp(optarg, "native") && strcmp(optarg, "peer-pod"))
-				return usage_error("unable to parse --form %s: expected native or peer-pod", optarg);
-			peerpod = optarg[0] == 'p';
-			break;
-		default:
-			return EXIT_USAGE;
-		}
-	}
+	code = cli_parse(&spec, argc, argv);
+	if (code != CLI_RUN)
+		return code;
 	if (optind + 1 != argc)
 		return usage_error("unable to read initdata: expected one FILE");
 	code = doc_load(argv[optind], &x);
@@ -308,14 +285,6 @@ out:
 
 /* ---------------------------------------------------------------- reference values */
 
-int cli_initdata_option(struct cli_initdata_opts *o, const char *arg)
-{
-	if (o->n == CVM_RV_MAX_VALUES)
-		return usage_error("unable to take more than %d --initdata documents", CVM_RV_MAX_VALUES);
-	o->files[o->n++] = arg;
-	return 0;
-}
-
 int cli_initdata_apply(const struct cli_initdata_opts *o, struct cvm_rv_set *s)
 {
 	static const uint8_t zero[32];
@@ -341,16 +310,7 @@ int cli_initdata_apply(const struct cli_initdata_opts *o, struct cvm_rv_set *s)
 	return 0;
 }
 
-int cli_platform_option(const char *arg, bool *ret_azure)
-{
-	if (!strcmp(arg, "azure"))
-		*ret_azure = true;
-	else if (!strcmp(arg, "none"))
-		*ret_azure = false;
-	else
-		return usage_error("unable to parse --platform %s: expected azure or none", arg);
-	return 0;
-}
+const struct cli_value cli_platform_values[] = { { "azure", 1, NULL }, { "none", 0, NULL }, { NULL } };
 
 void cli_platform_apply(bool azure, struct cvm_rv_set *s)
 {

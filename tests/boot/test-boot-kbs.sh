@@ -14,7 +14,7 @@
 #
 # Cases: the golden image receives its secrets (file and environment, plain resources and a
 # sealed secret) and the workload prints their digests, checked against the resources on the
-# host; images built after the reference values were published (changed command line, initrd
+# host, and so does a container image (OCI) as the workload; images built after the reference values were published (changed command line, initrd
 # content, workload, kernel build) are refused and never run the workload; KBS faults (down,
 # slow, reset, malformed JSON, oversized, wrong nonce, wrong JWE key) end the boot in bounded
 # time with one clear line.  Every serial log is scanned for the secrets (raw, hex, base64).
@@ -156,6 +156,32 @@ echo "  attest + secrets phases: ${secs:-?} s under TCG"
 grep -a 'CVMKIT-MEASURED-BOOT' "$log" | tail -n1 | tr -d '\r' | sed 's/^.*CVMKIT-MEASURED-BOOT //' >"$work/good.report.json"
 stop_kbs
 
+echo "== boot: a container image as the workload, the same secrets (OCI, User 1001)"
+# The container sees /run/secrets through a read-only bind of the init's
+# folder and the environment through the image's process: both paths are
+# the init's (init/container.c), not the plain workload's.
+tests/tools/mkoci.py "$work/oci" --tag v1 --entrypoint /secret-digest --user 1001 \
+	--layer "secret-digest=$work/secret-digest:0755" >"$work/oci.ids" 2>"$work/mkoci.log" ||
+	{ cat "$work/mkoci.log" >&2; bail "make the OCI image"; }
+if build_image kbs-oci "${common[@]}" --workload-image "$work/oci:v1"; then
+	start_kbs "$BOOT_WORK/kbs-oci/reference-values.json" || bail "start the KBS with the OCI image's reference values"
+	boot oci kbs-oci
+	rc=$?
+	stop_kbs
+	log=$work/oci.serial
+	echo "  (booted in $(cat "$work/oci.seconds") s)"
+	check "oci: QEMU powered off by itself (exit $rc)" [ "$rc" -eq 0 ]
+	check "oci: the container got ONE as a file owned by its user 1001 (mode 0400), digest = resource" \
+		grep -aq "^secret file:ONE sha256 $D1 mode 0400 uid 1001" "$log"
+	check "oci: the container got ONE and TWO in its environment, digests = resources" \
+		bash -c "grep -aq '^secret env:ONE sha256 $D1' '$log' && grep -aq '^secret env:TWO sha256 $D2' '$log'"
+	check "oci: the container got the sealed secret THREE as a file, digest = resource" \
+		grep -aq "^secret file:THREE sha256 $D3 mode 0400 uid 1001" "$log"
+	check "oci: workload exit status 0" grep -aq 'init: workload exited with status 0' "$log"
+else
+	not_ok "build the OCI image with KBS secrets"
+fi
+
 echo "== boot: tamper cases, KBS holds the golden image's reference values"
 start_kbs "$rv" || bail "start the KBS"
 for t in "${tampers[@]}"; do
@@ -208,5 +234,5 @@ for f in "$work"/*.serial; do
 		done
 	done
 done
-check "$logs serial logs scanned: no secret (raw, base64, base64url, hex)" [ "$leaks" -eq 0 -a "$logs" -ge 12 ]
+check "$logs serial logs scanned: no secret (raw, base64, base64url, hex)" [ "$leaks" -eq 0 -a "$logs" -ge 13 ]
 boot_summary

@@ -26,7 +26,7 @@ check() { # name, command...
 }
 
 [ -x "$bin" ] || { echo "test-attest-swtpm: fatal: unable to run: $bin not built" >&2; exit 1; }
-for tool in swtpm swtpm_setup tpm2_pcrextend openssl python3; do
+for tool in swtpm swtpm_setup tpm2_pcrextend tpm2_rc_decode openssl python3; do
 	command -v "$tool" >/dev/null || { echo "test-attest-swtpm: fatal: unable to run: $tool not installed (scripts/setup-host.sh test)" >&2; exit 1; }
 done
 
@@ -172,6 +172,22 @@ tpm2_nvundefine 0x01400001 -C o >/dev/null 2>&1
 "$bin" collect --tpm "$tpm" --report-data "$NONCE" --vcek "$tmp/sim/vcek.pem" --settle-ms 0 2>"$tmp/err"; rc=$?
 check "no HCL report: exit 1" test "$rc" -eq 1
 check "no HCL report: names the TPM code" grep -q 'TPM_RC_HANDLE' "$tmp/err"
+
+# --- tpm-rc: the names the init leaves out (it prints "TPM_RC 0x0000098e").
+# Names from TPM 2.0 Part 2 §6.6; explanations and the handle/session/parameter
+# number from tpm2-tools' decoder.
+for want in 0x0000018b:TPM_RC_HANDLE 0x0000098e:TPM_RC_AUTH_FAIL 0x0000014c:TPM_RC_NV_DEFINED \
+	0x000002d5:TPM_RC_SIZE 0x00000101:TPM_RC_FAILURE 0x00000922:TPM_RC_RETRY 0x000001c4:TPM_RC_VALUE; do
+	code=${want%%:*} name=${want#*:}
+	got=$("$bin" tpm-rc "$code" 2>&1)
+	decoded=$(tpm2_rc_decode "$code")
+	where=$(printf '%s' "$decoded" | sed -n 's/^tpm:\(handle\|session\|parameter\)(\([0-9]\)):.*/ (\1 \2)/p')
+	text=$(printf '%s' "$decoded" | sed 's/^tpm:[^:]*: *//')
+	check "tpm-rc $code: $name$where" test "${got%%:*}" = "$code $name$where"
+	check "tpm-rc $code: tpm2_rc_decode's text" test "${got#*: }" = "$text"
+done
+"$bin" tpm-rc 98e zz >/dev/null 2>&1
+check "tpm-rc: not hex exits 2" test $? -eq 2
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

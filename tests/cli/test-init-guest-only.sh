@@ -63,5 +63,26 @@ check "init has no root symbol" eval '! grep -q "^cvm_root_" "$tmp/init-all"'
 check "control: cvm-attest has verifier symbols" test -n "$(present "$host_cli")"
 check "control: cvm-attest has the roots" has_roots "$host_cli"
 
+# Host-only files of guest modules (the Makefile's HOST_ONLY_SRCS, such as the
+# TPM response-code names): none of their symbols or names in the init.
+host_only=$(sed -n 's/^HOST_ONLY_SRCS := //p' "$top/Makefile")
+check "host-only sources listed" grep -q 'attest/tpm2rc\.c' <<<"$host_only"
+: >"$tmp/host-only"
+for src in $host_only; do
+	obj=$top/build/host/${src%.c}.o
+	[ -e "$obj" ] || { echo "test-init-guest-only: fatal: unable to run: $obj not built (make all tests)" >&2; exit 1; }
+	nm --defined-only -g "$obj" | awk 'NF == 3 { print $3 }' >>"$tmp/host-only"
+done
+sort -u -o "$tmp/host-only" "$tmp/host-only"
+check "host-only symbols listed" grep -qx cvm_tpm2_rc_describe "$tmp/host-only"
+check "host-only ECDSA conversion listed" grep -qx cvm_ecdsa_rs_to_der "$tmp/host-only"
+sort -u "$tmp/init-all" | comm -12 - "$tmp/host-only" >"$tmp/leaked-host"
+if [ -s "$tmp/leaked-host" ]; then
+	echo "test-init-guest-only: the init links host-only code: $(tr '\n' ' ' <"$tmp/leaked-host")" >&2
+fi
+check "init has no host-only symbol" test ! -s "$tmp/leaked-host"
+check "init has no TPM response-code names" eval '! grep -aq TPM_RC_AUTH_FAIL "$init"'
+check "control: cvm-attest has the TPM response-code names" grep -aq TPM_RC_AUTH_FAIL "$host_cli"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

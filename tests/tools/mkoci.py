@@ -153,6 +153,11 @@ def parse_spec(spec):
 
 
 def main(argv):
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        sys.exit(0 if argv else 2)
+    if argv[0].startswith("-"):
+        sys.exit("mkoci.py: fatal: the first argument is the layout's DIR, not an option: %s" % argv[0])
     d, tag, cfg, layers = argv[0], None, {}, []
     i = 1
     lists = {"--entrypoint": "Entrypoint", "--cmd": "Cmd", "--env": "Env"}

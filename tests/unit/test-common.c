@@ -1,4 +1,4 @@
-/* common/: hex, hashing and PCR extend, atomic file writes, the shared tables. */
+/* common/: hex, hashing (buffers and files) and PCR extend, file reads and atomic writes, certificates, error buffers, the shared tables. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +12,8 @@
 
 #include <cmocka.h>
 
+#include "cvmkit/cert.h"
+#include "cvmkit/errbuf.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
@@ -72,6 +74,12 @@ static void hex_roundtrip(void **state)
 	assert_memory_equal(in, out, 4);
 	assert_int_equal(cvm_hex_decode("007fab", 6, out, 4), -EINVAL);
 	assert_int_equal(cvm_hex_decode("007fabfg", 8, out, 4), -EINVAL);
+	assert_int_equal(cvm_hex_digit('0'), 0);
+	assert_int_equal(cvm_hex_digit('F'), 15);
+	assert_int_equal(cvm_hex_digit('a'), 10);
+	assert_int_equal(cvm_hex_digit('g'), -1);
+	assert_int_equal(cvm_hex_digit(-1), -1); /* a reader's end of input */
+	assert_int_equal(cvm_hex_digit(0x100 + '1'), -1);
 }
 
 /* The recurring constants of measured-boot.md §9, computed independently upstream. */
@@ -133,6 +141,87 @@ static void hash_incremental_matches_oneshot(void **state)
 	}
 }
 
+/* FIPS 180-2 appendix B.3 / D.3: one million 'a' (several read buffers). */
+static void hash_file(void **state)
+{
+	char *dir = tu_mkdtemp(), path[512], hex[2 * CVM_HASH_MAX_SIZE + 1];
+	uint8_t d[CVM_HASH_MAX_SIZE], keep[CVM_HASH_MAX_SIZE];
+	uint64_t size = 7;
+	char *a = malloc(1000000);
+	FILE *f;
+
+	assert_non_null(a);
+	memset(a, 'a', 1000000);
+	snprintf(path, sizeof(path), "%s/million-a", dir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(a, 1, 1000000, f), 1000000);
+	assert_int_equal(fclose(f), 0);
+	free(a);
+	assert_int_equal(cvm_hash_file(CVM_HASH_SHA256, path, d, &size), 0);
+	assert_int_equal(size, 1000000);
+	cvm_hex_encode(d, 32, hex);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+	assert_int_equal(cvm_hash_file(CVM_HASH_SHA384, path, d, NULL), 0);
+	cvm_hex_encode(d, 48, hex);
+	assert_string_equal(hex, "9d0e1809716474cb086e834e310a4a1ced149e9c00f248527972cec5704c2a5b"
+				 "07b8b3dc38ecc4ebae97ddd87f3d8985");
+	/* Empty file: SHA-256 of nothing. */
+	snprintf(path, sizeof(path), "%s/empty", dir);
+	assert_int_equal(cvm_write_file_atomic(path, "", 0, 0644), 0);
+	assert_int_equal(cvm_hash_file(CVM_HASH_SHA256, path, d, &size), 0);
+	assert_int_equal(size, 0);
+	cvm_hex_encode(d, 32, hex);
+	assert_string_equal(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	/* Failures leave the outputs alone. */
+	memcpy(keep, d, sizeof(d));
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	assert_int_equal(cvm_hash_file(CVM_HASH_SHA256, path, d, &size), -ENOENT);
+	assert_int_equal(cvm_hash_file(CVM_HASH_SHA256, dir, d, &size), -EISDIR);
+	assert_memory_equal(d, keep, sizeof(d));
+	assert_int_equal(size, 0);
+	tu_rmtree(dir);
+}
+
+/* The first certificate of a PEM bundle, or a DER certificate as it is.
+ * Expected: `openssl x509 -in milan_ask_ark_asvk.pem -outform DER | sha256sum`
+ * (the Milan ASK). */
+static void cert_der(void **state)
+{
+	size_t pl, dl, n;
+	uint8_t *pem = tu_vector_file("trustee/amd-certs/milan_ask_ark_asvk.pem", &pl);
+	uint8_t *der = tu_vector_file("trustee/snp/test-vcek.der", &dl), *out = NULL, d[32];
+
+	assert_int_equal(cvm_cert_der(pem, pl, &out, &n), 0);
+	assert_int_equal(cvm_hash(CVM_HASH_SHA256, out, n, d), 0);
+	tu_assert_hex(d, 32, "67d303bd3905fd38db8b20e0793699870e7fa612eaad5dec358293fd8c0bac1b");
+	free(out);
+	assert_int_equal(cvm_cert_der(der, dl, &out, &n), 0);
+	assert_int_equal(n, dl);
+	assert_memory_equal(out, der, dl);
+	free(out);
+	out = NULL;
+	assert_int_equal(cvm_cert_der(pem, 100, &out, &n), -EBADMSG); /* a cut PEM block */
+	assert_int_equal(cvm_cert_der(der, dl - 1, &out, &n), -EBADMSG); /* one byte short */
+	assert_int_equal(cvm_cert_der((const uint8_t *)"", 0, &out, &n), -EBADMSG);
+	assert_null(out);
+	free(pem);
+	free(der);
+}
+
+static void errbuf(void **state)
+{
+	char buf[8] = "xxxxxxx";
+
+	assert_int_equal(cvm_errf(buf, sizeof(buf), -EINVAL, "bad %s", "key"), -EINVAL);
+	assert_string_equal(buf, "bad key");
+	assert_int_equal(cvm_errf(buf, sizeof(buf), 0, "too long: %d", 12345), 0);
+	assert_string_equal(buf, "too lon"); /* truncated, NUL-terminated */
+	assert_int_equal(cvm_errf(buf, 0, -EIO, "x"), -EIO);
+	assert_string_equal(buf, "too lon"); /* size 0: untouched */
+	assert_int_equal(cvm_errf(NULL, 100, -ENOENT, "x"), -ENOENT);
+}
+
 static void atomic_write(void **state)
 {
 	char *dir = tu_mkdtemp(), path[512];
@@ -150,6 +239,10 @@ static void atomic_write(void **state)
 	snprintf(path, sizeof(path), "%s/missing/f", dir);
 	assert_int_equal(cvm_write_file_atomic(path, "x", 1, 0644), -ENOENT);
 	assert_int_equal(cvm_read_file(dir, 100, &buf, &len), -EISDIR);
+	snprintf(path, sizeof(path), "%s/missing", dir);
+	buf = NULL;
+	assert_int_equal(cvm_read_file(path, 100, &buf, &len), -ENOENT);
+	assert_null(buf);
 	tu_rmtree(dir);
 }
 
@@ -188,6 +281,9 @@ int main(void)
 		cmocka_unit_test(hex_roundtrip),
 		cmocka_unit_test(hash_constants),
 		cmocka_unit_test(hash_incremental_matches_oneshot),
+		cmocka_unit_test(hash_file),
+		cmocka_unit_test(cert_der),
+		cmocka_unit_test(errbuf),
 		cmocka_unit_test(atomic_write),
 		cmocka_unit_test(tables),
 	};

@@ -97,6 +97,27 @@ static void plain_report(void **state)
 		assert_int_equal(cvm_amd_verify_vcek_chain(vcek, vlen, CVM_AMD_GEN_GENOA, &step), -EKEYREJECTED);
 		assert_string_equal(step, "vcek-signed-by-ask");
 	}
+	/* A caller-supplied bundle (--amd-root) goes through the same links. */
+	{
+		const char *step = NULL, *milan = cvm_amd_builtin_pem(CVM_AMD_GEN_MILAN), *from_ark, *last;
+
+		assert_int_equal(cvm_amd_verify_vcek_chain_pem(vcek, vlen, milan, NULL), 0);
+		assert_int_equal(cvm_amd_verify_vcek_chain_pem(vcek, vlen, cvm_amd_builtin_pem(CVM_AMD_GEN_GENOA), &step),
+				 -EKEYREJECTED);
+		assert_string_equal(step, "vcek-signed-by-ask");
+		/* ARK, ASVK: the ASVK in the ARK's place is not self-signed. */
+		from_ark = strstr(milan + 1, "-----BEGIN CERTIFICATE-----");
+		assert_non_null(from_ark);
+		assert_int_equal(cvm_amd_verify_vcek_chain_pem(vcek, vlen, from_ark, &step), -EKEYREJECTED);
+		assert_string_equal(step, "ark-self-signature");
+		/* One certificate, no certificate, no bundle: -EINVAL. */
+		for (last = from_ark; strstr(last + 1, "-----BEGIN CERTIFICATE-----");)
+			last = strstr(last + 1, "-----BEGIN CERTIFICATE-----");
+		assert_int_equal(cvm_amd_verify_vcek_chain_pem(vcek, vlen, last, NULL), -EINVAL);
+		assert_int_equal(cvm_amd_verify_vcek_chain_pem(vcek, vlen, "junk", NULL), -EINVAL);
+		assert_int_equal(cvm_amd_verify_vcek_chain_pem(vcek, vlen, NULL, NULL), -EINVAL);
+		assert_int_equal(cvm_amd_verify_vcek_chain_pem((const uint8_t *)"junk", 4, milan, NULL), -EBADMSG);
+	}
 
 	/* Any flipped signed byte, or a flipped signature byte, fails. */
 	for (size_t off = 0; off < 0x2A0 + 144; off += 0x53) {
