@@ -7,6 +7,11 @@
 # Library dependencies are built from pinned Debian sources by scripts/deps.sh,
 # which writes build/deps.mk.  build.sh and tests/run call it first.
 
+# Every rule here is explicit: searching make's built-in implicit rules for
+# each of ~250 targets and their .d prerequisites was most of a no-op `make`.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 B        := build
 -include $(B)/deps.mk
 
@@ -198,4 +203,5 @@ fuzz: $(FUZZ_BINS)
 clean:
 	rm -rf $(B)/host $(B)/musl $(B)/guest $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay $(B)/san $(B)/fuzzobj
 
--include $(shell find $(B)/host $(B)/musl $(B)/san $(B)/fuzzobj -name '*.d' 2>/dev/null)
+# Two levels below each object tree (module/x.d, module/cli/x.d): no shell.
+-include $(wildcard $(foreach t,host musl san fuzzobj,$(B)/$(t)/*/*.d $(B)/$(t)/*/*/*.d))

@@ -114,6 +114,15 @@ for args in "--set foo.bar=1" "--workload-bogus x" "--kernel-cmdline $long"; do
 	check "build.sh ${args:0:30}: no output" test ! -e "$tmp/out-build/uki.efi"
 done
 
+# --check --get KEY (build.sh's one call): the value only once the whole
+# configuration passed, else the error and nothing on stdout.
+"$img" config --config "$conf" --check --get kernel.modules >"$tmp/out" 2>"$tmp/err"
+check "--check --get: exit 0, the modules" bash -c "[ $? -eq 0 ] && grep -qw virtio_blk '$tmp/out' && [ ! -s '$tmp/err' ]"
+"$img" config --config "$conf" --check --get kernel.modules --set foo.bar=1 >"$tmp/out" 2>"$tmp/err"
+check "--check --get, unknown key: exit 2, nothing printed" bash -c "[ $? -eq 2 ] && [ ! -s '$tmp/out' ] && grep -q foo.bar '$tmp/err'"
+"$img" config --config "$conf" --check --get kernel.modules --kernel-cmdline "$(head -c 3000 /dev/zero | tr '\0' x)" >"$tmp/out" 2>"$tmp/err"
+check "--check --get, a value the build refuses: exit 2, nothing printed" bash -c "[ $? -eq 2 ] && [ ! -s '$tmp/out' ]"
+
 # build.sh --help: the description, then one option list, no shell lines.
 ./build.sh --help >"$tmp/help" 2>&1
 check "build.sh --help exits 0" test $? -eq 0
