@@ -7,6 +7,11 @@
 # Library dependencies are built from pinned Debian sources by scripts/deps.sh,
 # which writes build/deps.mk.  build.sh and tests/run call it first.
 
+# Every rule here is explicit: searching make's built-in implicit rules for
+# each of ~250 targets and their .d prerequisites was most of a no-op `make`.
+MAKEFLAGS += --no-builtin-rules
+.SUFFIXES:
+
 B        := build
 -include $(B)/deps.mk
 
@@ -65,7 +70,7 @@ HOST_ALL_LIBS := $(foreach m,measure verify attest net image ovmf common,$(B)/ho
 
 # CLIs: which module libraries each links (dependencies point one way).
 CLI_image   := image common
-CLI_measure := measure image common
+CLI_measure := measure image verify attest common
 CLI_attest  := verify attest net common
 CLI_ovmf    := ovmf common
 # Third-party libraries per CLI: measure never links TLS.  -lcrypto is
@@ -128,7 +133,7 @@ TEST_LIBS  := $(HOST_LIBS) -lcmocka
 # belongs to the module with X.c (or X-*.c); tests of unknown modules link all.
 MODLIBS_common  := common
 MODLIBS_image   := image common
-MODLIBS_measure := measure image common
+MODLIBS_measure := measure image verify attest common
 # attest's tests check what the collector produced with the host verifier.
 MODLIBS_attest  := attest verify net common
 MODLIBS_verify  := verify attest net common
@@ -198,4 +203,5 @@ fuzz: $(FUZZ_BINS)
 clean:
 	rm -rf $(B)/host $(B)/musl $(B)/guest $(B)/tests $(B)/bin $(B)/fuzz $(B)/fuzz-replay $(B)/san $(B)/fuzzobj
 
--include $(shell find $(B)/host $(B)/musl $(B)/san $(B)/fuzzobj -name '*.d' 2>/dev/null)
+# Two levels below each object tree (module/x.d, module/cli/x.d): no shell.
+-include $(wildcard $(foreach t,host musl san fuzzobj,$(B)/$(t)/*/*.d $(B)/$(t)/*/*/*.d))

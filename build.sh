@@ -37,6 +37,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$config" ] || config=$top/configs/demo.conf
+CVMKIT_CACHE=${CVMKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cvmkit}
 
 t0=${EPOCHREALTIME/[.,]/}
 step() {
@@ -47,10 +48,7 @@ step() {
 step "host packages"
 scripts/setup-host.sh build
 step "pinned inputs"
-scripts/deps.sh fetch
-scripts/deps.sh libs
-CVMKIT_DEPS_VERIFIED=$(sha256sum <deps/lock | cut -c1-16)
-export CVMKIT_DEPS_VERIFIED
+scripts/deps.sh ready
 if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
 	SOURCE_DATE_EPOCH=$(git -C "$top" log -1 --format=%ct 2>/dev/null || echo 0)
 fi
@@ -61,34 +59,31 @@ make -s -j"$(nproc)" all
 # The whole configuration, before anything else reads it: an unknown key or
 # option, or a value the build would refuse, stops here with cvm-image's error.
 step "configuration"
-build/bin/cvm-image config --config "$config" "${pass[@]}" --check
+modules=$(build/bin/cvm-image config --config "$config" "${pass[@]}" --check --get kernel.modules)
+read -r -a modules <<<"$modules"
 
 step "kernel modules"
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-modules=$(build/bin/cvm-image config --config "$config" "${pass[@]}" --get kernel.modules)
-read -r -a modules <<<"$modules"
-scripts/kernel.sh modules "$stage" "${modules[@]}"
+# One call for the modules (a cached tree, read only), kernel, stub and release.
+mapfile -t kin < <(scripts/kernel.sh inputs "${modules[@]}")
+[ ${#kin[@]} -eq 4 ] || { echo "build.sh: fatal: unable to find the kernel inputs" >&2; exit 1; }
 
 step "assemble"
 mkdir -p "$out"
+# The compressed init and modules are cached by content (cvm-image --cache):
+# a rebuild that changes only the workload does not compress them again.
 build/bin/cvm-image build --config "$config" "${pass[@]}" \
-	--init build/guest/init --modules "$stage" \
-	--stub "$(scripts/kernel.sh stub)" --linux "$(scripts/kernel.sh vmlinuz)" --uname "$(scripts/kernel.sh kver)" \
-	--out "$out"
+	--init build/guest/init --modules "${kin[0]}" --linux "${kin[1]}" --stub "${kin[2]}" --uname "${kin[3]}" \
+	--cache "$CVMKIT_CACHE/initrd" --out "$out"
 
-measure_has() { build/bin/cvm-measure --help 2>&1 | grep -qw "$1"; }
-if measure_has publish; then
-	# One prediction of the disk (PCR 5 needs the GPT) for all three files.
-	step "measurements, reference values, CoRIM"
-	if [ ${#sign[@]} -gt 0 ]; then
-		# The provenance names the pinned inputs and the commit the image came from.
-		sign+=(--lock deps/lock --builder urn:cvmkit:build.sh)
-		commit=$(git -C "$top" rev-parse HEAD 2>/dev/null || true)
-		[ -z "$commit" ] || sign+=(--source-commit "$commit")
-	fi
-	[ -f "$out/workload-image.json" ] && sign+=(--workload-image "$out/workload-image.json")
-	build/bin/cvm-measure publish "$out/disk.raw" --out "$out" "${sign[@]}" ||
-		{ echo "build.sh: fatal: unable to publish the measurements of $out/disk.raw" >&2; exit 1; }
+# One prediction of the disk (PCR 5 needs the GPT) for all three files.
+step "measurements, reference values, CoRIM"
+if [ ${#sign[@]} -gt 0 ]; then
+	# The provenance names the pinned inputs and the commit the image came from.
+	sign+=(--lock deps/lock --builder urn:cvmkit:build.sh)
+	commit=$(git -C "$top" rev-parse HEAD 2>/dev/null || true)
+	[ -z "$commit" ] || sign+=(--source-commit "$commit")
 fi
+[ -f "$out/workload-image.json" ] && sign+=(--workload-image "$out/workload-image.json")
+build/bin/cvm-measure publish "$out/disk.raw" --out "$out" "${sign[@]}" ||
+	{ echo "build.sh: fatal: unable to publish the measurements of $out/disk.raw" >&2; exit 1; }
 step "done: $out"

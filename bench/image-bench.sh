@@ -4,6 +4,12 @@
 # Prints a table; not a pass/fail test.
 #
 #   bench/image-bench.sh [RUNS]      (default 3; medians are reported)
+#   bench/image-bench.sh RUNS --builds   only the builds: one cold build, then
+#                                        RUNS warm rebuilds (median), with the load
+#   bench/image-bench.sh RUNS --warm-vs DIR   warm rebuilds only, alternating this
+#                                        checkout with DIR (another built checkout,
+#                                        e.g. the previous commit): the baseline
+#                                        under the same load
 #
 # Cold build: a fresh clone with an empty build/ and an empty library cache
 # (downloads pre-seeded, so the network is not measured).  Warm rebuild: the
@@ -15,6 +21,8 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
+builds_only=0
+[ "${2:-}" = --builds ] && builds_only=1
 work=$(mktemp -d "${TMPDIR:-/tmp}/cvmkit-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 CVMKIT_CACHE=${CVMKIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cvmkit}
@@ -23,6 +31,68 @@ median() { sort -g | awk '{a[NR]=$1} END { if (NR) print a[int((NR+1)/2)]; else 
 now() { echo "${EPOCHREALTIME/,/.}"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
 log() { echo "bench: $*" >&2; }
+
+if [ "${2:-}" = --warm-vs ]; then
+	other=$(cd "${3:?--warm-vs needs a directory}" && pwd)
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	ours=() theirs=()
+	for side in "$top" "$other"; do # once each, so both are warm
+		(cd "$side" && ./build.sh --out "$work/out-${side//\//_}" >/dev/null 2>&1) ||
+			{ echo "bench: fatal: unable to build in $side" >&2; exit 1; }
+	done
+	for i in $(seq "$runs"); do
+		for side in "$top" "$other"; do
+			log "warm rebuild $i/$runs in $side"
+			cp "$top/build/guest/hello" "$work/hello"
+			printf 'bench %s' "$i" >>"$work/hello"
+			t=$(now)
+			(cd "$side" && ./build.sh --workload "$work/hello" --out "$work/out-${side//\//_}" >/dev/null 2>&1) ||
+				{ echo "bench: fatal: warm build failed in $side" >&2; exit 1; }
+			if [ "$side" = "$top" ]; then ours+=("$(since "$t")"); else theirs+=("$(since "$t")"); fi
+		done
+	done
+	m_ours=$(printf '%s\n' "${ours[@]}" | median) m_theirs=$(printf '%s\n' "${theirs[@]}" | median)
+	printf '\n%-44s %14s %s\n' "warm rebuild, workload changed (median of $runs)" "value" "target"
+	printf '%-44s %12s s %s\n' "this checkout ($(git -C "$top" rev-parse --short HEAD))" "$m_ours" "<= 0.3 s"
+	printf '%-44s %12s s\n' "baseline $other ($(git -C "$other" rev-parse --short HEAD))" "$m_theirs"
+	printf '%-44s %12s x\n' "ratio this / baseline" "$(awk -v a="$m_ours" -v b="$m_theirs" 'BEGIN { printf "%.2f", a / b }')"
+	printf '%-44s %s\n' "this, sorted" "$(printf '%s\n' "${ours[@]}" | sort -g | tr '\n' ' ')"
+	printf '%-44s %s\n' "baseline, sorted" "$(printf '%s\n' "${theirs[@]}" | sort -g | tr '\n' ' ')"
+	printf '%-44s %14s\n' "load average before (2 = both CPUs busy)" "$load0"
+	printf '%-44s %14s\n' "load average after" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
+
+if [ $builds_only = 1 ]; then
+	# One cold build, then the warm rebuilds: each a different workload
+	# binary, so nothing of the previous output can be reused as is.
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	git clone -q "$top" "$work/clone"
+	mkdir -p "$work/cache"
+	cp -r "$CVMKIT_CACHE/downloads" "$work/cache/"
+	log "cold build"
+	t=$(now)
+	(cd "$work/clone" && CVMKIT_CACHE=$work/cache ./build.sh --out "$work/clone/out" >/dev/null 2>&1) ||
+		{ echo "bench: fatal: cold build failed" >&2; exit 1; }
+	cold=$(since "$t")
+	warm=()
+	for i in $(seq "$runs"); do
+		log "warm rebuild $i/$runs (workload changed)"
+		cp "$work/clone/build/guest/hello" "$work/hello"
+		printf 'bench %s' "$i" >>"$work/hello"
+		t=$(now)
+		(cd "$work/clone" && CVMKIT_CACHE=$work/cache ./build.sh --workload "$work/hello" --out "$work/clone/out" >/dev/null 2>&1) ||
+			{ echo "bench: fatal: warm build failed" >&2; exit 1; }
+		warm+=("$(since "$t")")
+	done
+	printf '\n%-44s %14s %s\n' "metric" "value" "target"
+	printf '%-44s %12s s\n' "cold build (fresh clone, empty cache), 1 run" "$cold"
+	printf '%-44s %12s s %s\n' "warm rebuild, workload changed (median of $runs)" "$(printf '%s\n' "${warm[@]}" | median)" "<= 0.3 s"
+	printf '%-44s %14s\n' "warm rebuilds, sorted" "$(printf '%s\n' "${warm[@]}" | sort -g | tr '\n' ' ')"
+	printf '%-44s %14s\n' "load average before (2 = both CPUs busy)" "$load0"
+	printf '%-44s %14s\n' "load average after" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
 
 "$top/build.sh" --out "$work/ref" >/dev/null 2>&1 || { echo "bench: fatal: unable to build the image" >&2; exit 1; }
 

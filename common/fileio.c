@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -102,6 +103,53 @@ out:
 	free(buf);
 	close(fd);
 	return r;
+}
+
+int cvm_file_view_open(const char *path, size_t max, struct cvm_file_view *ret)
+{
+	struct cvm_file_view v = { 0 };
+	struct stat st;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	if (S_ISREG(st.st_mode) && st.st_size > 0) {
+		if ((uint64_t)st.st_size > max) {
+			close(fd);
+			return -EFBIG;
+		}
+		v.map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (v.map == MAP_FAILED) {
+			v.map = NULL;
+		} else {
+			v.map_len = (size_t)st.st_size;
+			v.buf = v.map;
+			v.len = v.map_len;
+		}
+	}
+	close(fd);
+	if (!v.map) {
+		r = cvm_read_file(path, max, &v.copy, &v.len);
+		if (r < 0)
+			return r;
+		v.buf = v.copy;
+	}
+	*ret = v;
+	return 0;
+}
+
+void cvm_file_view_close(struct cvm_file_view *v)
+{
+	if (v->map)
+		munmap(v->map, v->map_len);
+	free(v->copy);
+	*v = (struct cvm_file_view){ 0 };
 }
 
 int cvm_write_file_atomic(const char *path, const void *buf, size_t len, mode_t mode)

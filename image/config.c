@@ -31,6 +31,13 @@ const struct cvm_conf_key cvm_conf_schema[] = {
 	{ "init", "on_exit", false, false, "poweroff", "poweroff or reboot when the workload ends" },
 	{ "init", "report_pcrs", false, false, "yes", "print the measured-boot report line at boot" },
 	{ "init", "dump_eventlog", false, false, "no", "include the whole TCG event log (base64) in it" },
+	{ "init", "report_evidence", false, false, "auto",
+	  "vTPM evidence (HCL report, quote over PCRs 0-23, VCEK or TD quote) after the report line, bound to a nonce "
+	  "from initdata key cvmkit.report_nonce or report_nonce, for `cvm-measure capture --nonce`: auto (when a nonce "
+	  "is there; a failure is one line), require (always; no nonce or a failure powers off; needs [network]) or no" },
+	{ "init", "report_nonce", false, false, NULL,
+	  "a fixed nonce (16-128 hex digits) for report_evidence when initdata gives none: authenticates the capture, "
+	  "but proves no freshness" },
 	{ "init", "stop_timeout", false, false, "10",
 	  "seconds the workload has to exit after SIGTERM on a stop request (Azure Stop, /sbin/poweroff, Ctrl-Alt-Del) "
 	  "before SIGKILL (0-3600)" },

@@ -394,8 +394,10 @@ static void write_boot_sector(uint8_t *b, const struct geo *g, const uint8_t lab
 	b[511] = 0xaa;
 }
 
-int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
-		  const struct cvm_fat_file *files, size_t n_files, uint8_t **ret_buf, size_t *ret_len)
+/* Writes the volume into dst (size_bytes of zeros, not touched before
+ * every check passed), or into a new buffer when dst is NULL. */
+static int fat_build(uint8_t *dst, uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
+		     const struct cvm_fat_file *files, size_t n_files, uint8_t **ret_buf, size_t *ret_len)
 {
 	struct node *nodes = NULL;
 	size_t n_nodes = 1;
@@ -455,7 +457,7 @@ int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, in
 		next += n;
 	}
 
-	img = calloc(1, (size_t)size_bytes);
+	img = dst ? dst : calloc(1, (size_t)size_bytes);
 	if (!img) {
 		r = -ENOMEM;
 		goto out;
@@ -516,14 +518,31 @@ int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, in
 		}
 	}
 
-	*ret_buf = img;
-	*ret_len = (size_t)size_bytes;
+	if (ret_buf)
+		*ret_buf = img;
+	if (ret_len)
+		*ret_len = (size_t)size_bytes;
 	img = NULL;
 	r = 0;
 out:
-	free(img);
+	if (img != dst)
+		free(img);
 	free(nodes);
 	return r;
+}
+
+int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
+		  const struct cvm_fat_file *files, size_t n_files, uint8_t **ret_buf, size_t *ret_len)
+{
+	return fat_build(NULL, size_bytes, label, volume_id, mtime, files, n_files, ret_buf, ret_len);
+}
+
+int cvm_fat_build_into(uint8_t *dst, uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
+		       const struct cvm_fat_file *files, size_t n_files)
+{
+	if (!dst)
+		return -EINVAL;
+	return fat_build(dst, size_bytes, label, volume_id, mtime, files, n_files, NULL, NULL);
 }
 
 /* ------------------------------------------------------------------- reader */
@@ -794,9 +813,13 @@ static int dir_lookup(struct vol *v, uint32_t dir, struct lookup *m)
 	return -ENOENT;
 }
 
-int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t max,
-		      uint8_t **ret_buf, size_t *ret_len)
+/* The file's bytes: copied into a malloc'd buffer (ret_buf), or, for
+ * ret_view, found in one piece in img (-ENODATA when the chain is not one
+ * run of consecutive clusters). */
+static int fat_file(const uint8_t *img, size_t len, const char *path, size_t max, uint8_t **ret_buf,
+		    const uint8_t **ret_view, size_t *ret_len)
 {
+	const uint8_t *first = NULL;
 	struct lookup *m = NULL;
 	struct vol v = { 0 };
 	uint8_t *buf = NULL;
@@ -879,10 +902,12 @@ int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t m
 		r = -EBADMSG;
 		goto out;
 	}
-	buf = malloc((size_t)size + 1);
-	if (!buf) {
-		r = -ENOMEM;
-		goto out;
+	if (ret_buf) {
+		buf = malloc((size_t)size + 1);
+		if (!buf) {
+			r = -ENOMEM;
+			goto out;
+		}
 	}
 	done = 0;
 	chain_start(&v);
@@ -901,7 +926,14 @@ int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t m
 		r = cluster_ptr(&v, cl, &src);
 		if (r < 0)
 			goto out;
-		memcpy(buf + done, src, n);
+		if (buf) {
+			memcpy(buf + done, src, n);
+		} else if (!first) {
+			first = src;
+		} else if (src != first + done) {
+			r = -ENODATA;
+			goto out;
+		}
 		done += n;
 		if (done < size) {
 			r = fat_next(&v, cl, &cl);
@@ -909,8 +941,13 @@ int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t m
 				goto out;
 		}
 	}
-	buf[size] = 0;
-	*ret_buf = buf;
+	if (buf) {
+		buf[size] = 0;
+		*ret_buf = buf;
+	} else {
+		/* An empty file has no cluster: any pointer into img will do. */
+		*ret_view = first ? first : img;
+	}
 	*ret_len = size;
 	buf = NULL;
 	r = 0;
@@ -919,4 +956,16 @@ out:
 	free(buf);
 	free(m);
 	return r;
+}
+
+int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t max,
+		      uint8_t **ret_buf, size_t *ret_len)
+{
+	return fat_file(img, len, path, max, ret_buf, NULL, ret_len);
+}
+
+int cvm_fat_view_file(const uint8_t *img, size_t len, const char *path, size_t max,
+		      const uint8_t **ret_view, size_t *ret_len)
+{
+	return fat_file(img, len, path, max, NULL, ret_view, ret_len);
 }

@@ -13,9 +13,11 @@
 
 #define IN_MAX ((size_t)2 << 30)
 
-int cvm_lz4_legacy_compress(const uint8_t *in, size_t len, uint8_t **ret_buf, size_t *ret_len)
+_Static_assert(CVM_LZ4_LEGACY_LEVEL == LZ4HC_CLEVEL_DEFAULT, "the documented level is liblz4's default");
+
+int cvm_lz4_legacy_blocks(const uint8_t *in, size_t len, int level, uint8_t **ret_buf, size_t *ret_len)
 {
-	size_t nblocks, cap, off = 4;
+	size_t nblocks, cap, off = 0;
 	uint8_t *out = NULL;
 	int r = 0;
 
@@ -23,21 +25,22 @@ int cvm_lz4_legacy_compress(const uint8_t *in, size_t len, uint8_t **ret_buf, si
 		return -EINVAL;
 	if (len > IN_MAX)
 		return -EFBIG;
+	if (level < 1 || level > LZ4HC_CLEVEL_MAX)
+		return -EINVAL;
 	nblocks = len / CVM_LZ4_LEGACY_BLOCK;
 	/* Worst case per block is bounded by LZ4_compressBound of its own size;
 	 * sizing for it up front means every LZ4_compress_HC call has room and
 	 * cannot fail for space, without reserving 8 MiB for a small input. */
-	cap = 4 + nblocks * (4 + (size_t)LZ4_compressBound((int)CVM_LZ4_LEGACY_BLOCK));
+	cap = nblocks * (4 + (size_t)LZ4_compressBound((int)CVM_LZ4_LEGACY_BLOCK));
 	if (len % CVM_LZ4_LEGACY_BLOCK)
 		cap += 4 + (size_t)LZ4_compressBound((int)(len % CVM_LZ4_LEGACY_BLOCK));
-	out = malloc(cap);
+	out = malloc(cap ? cap : 1);
 	if (!out)
 		return -ENOMEM;
-	cvm_put_le32(out, CVM_LZ4_LEGACY_MAGIC);
 	for (size_t i = 0; i < len; i += CVM_LZ4_LEGACY_BLOCK) {
 		size_t n = len - i < CVM_LZ4_LEGACY_BLOCK ? len - i : CVM_LZ4_LEGACY_BLOCK;
 		int c = LZ4_compress_HC((const char *)in + i, (char *)out + off + 4, (int)n,
-					(int)(cap - off - 4 > INT32_MAX ? INT32_MAX : cap - off - 4), LZ4HC_CLEVEL_DEFAULT);
+					(int)(cap - off - 4 > INT32_MAX ? INT32_MAX : cap - off - 4), level);
 		if (c <= 0) {
 			r = -EIO;
 			goto out;
@@ -50,6 +53,72 @@ int cvm_lz4_legacy_compress(const uint8_t *in, size_t len, uint8_t **ret_buf, si
 	out = NULL;
 out:
 	free(out);
+	return r;
+}
+
+int cvm_lz4_legacy_compress(const uint8_t *in, size_t len, uint8_t **ret_buf, size_t *ret_len)
+{
+	uint8_t *blocks = NULL, *out;
+	size_t blen = 0;
+	int r = cvm_lz4_legacy_blocks(in, len, CVM_LZ4_LEGACY_LEVEL, &blocks, &blen);
+
+	if (r < 0)
+		return r;
+	out = malloc(4 + blen);
+	if (!out) {
+		free(blocks);
+		return -ENOMEM;
+	}
+	cvm_put_le32(out, CVM_LZ4_LEGACY_MAGIC);
+	memcpy(out + 4, blocks, blen);
+	free(blocks);
+	*ret_buf = out;
+	*ret_len = 4 + blen;
+	return 0;
+}
+
+int cvm_lz4_legacy_blocks_check(const uint8_t *blocks, size_t blen, const uint8_t *in, size_t len)
+{
+	const size_t bound = (size_t)LZ4_compressBound((int)CVM_LZ4_LEGACY_BLOCK);
+	uint8_t *tmp = NULL;
+	size_t off = 0, done = 0;
+	int r = 0;
+
+	if ((!blocks && blen) || (!in && len))
+		return -EINVAL;
+	if (len) {
+		tmp = malloc(CVM_LZ4_LEGACY_BLOCK);
+		if (!tmp)
+			return -ENOMEM;
+	}
+	/* Every block but the last holds exactly one writer's block of the input. */
+	while (done < len) {
+		size_t want = len - done < CVM_LZ4_LEGACY_BLOCK ? len - done : CVM_LZ4_LEGACY_BLOCK;
+		uint32_t c;
+		int n;
+
+		if (blen - off < 4) {
+			r = -EBADMSG;
+			goto out;
+		}
+		c = cvm_le32(blocks + off);
+		off += 4;
+		if (c == 0 || c > bound || c > blen - off) {
+			r = -EBADMSG;
+			goto out;
+		}
+		n = LZ4_decompress_safe((const char *)blocks + off, (char *)tmp, (int)c, (int)CVM_LZ4_LEGACY_BLOCK);
+		if (n < 0 || (size_t)n != want || memcmp(tmp, in + done, want) != 0) {
+			r = -EBADMSG;
+			goto out;
+		}
+		off += c;
+		done += want;
+	}
+	if (off != blen)
+		r = -EBADMSG;
+out:
+	free(tmp);
 	return r;
 }
 

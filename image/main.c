@@ -1,7 +1,7 @@
 /* cvm-image: assembles the image from its parts.
  *
  *   cvm-image build  [--config FILE] [--SECTION-KEY VALUE ...] --init FILE --stub FILE
- *                    --linux FILE --uname RELEASE [--modules DIR] [--out DIR] [--json]
+ *                    --linux FILE --uname RELEASE [--modules DIR] [--out DIR] [--cache DIR] [--json]
  *   cvm-image config [--config FILE] [--SECTION-KEY VALUE ...] [--get SECTION.KEY]
  *   cvm-image sign   [--config FILE] [--secureboot-KEY VALUE ...] --in PE --out FILE
  *

@@ -207,6 +207,33 @@ const uint8_t *cvm_signer_cert(const struct cvm_signer *s, size_t *ret_len)
 	return s->crt.raw.p;
 }
 
+int cvm_signer_authorised_by(const struct cvm_signer *s, const uint8_t *der, size_t len)
+{
+	const uint32_t dates = MBEDTLS_X509_BADCERT_EXPIRED | MBEDTLS_X509_BADCERT_FUTURE;
+	mbedtls_x509_crt ca, leaf;
+	uint32_t flags = 0;
+	int r = -EBADMSG;
+
+	mbedtls_x509_crt_init(&ca);
+	mbedtls_x509_crt_init(&leaf);
+	if (mbedtls_x509_crt_parse_der(&ca, der, len) != 0)
+		goto out;
+	r = 1;
+	if (len == s->crt.raw.len && memcmp(der, s->crt.raw.p, len) == 0)
+		goto out;
+	/* The leaf alone: certificates after it in the signer's PEM are not in
+	 * the signature, so the firmware never sees them. */
+	r = -EBADMSG;
+	if (mbedtls_x509_crt_parse_der(&leaf, s->crt.raw.p, s->crt.raw.len) != 0)
+		goto out;
+	r = mbedtls_x509_crt_verify(&leaf, &ca, NULL, NULL, &flags, NULL, NULL) == 0 ||
+	    (flags && (flags & ~dates) == 0);
+out:
+	mbedtls_x509_crt_free(&leaf);
+	mbedtls_x509_crt_free(&ca);
+	return r;
+}
+
 int cvm_signer_sign_digest(struct cvm_signer *s, const uint8_t digest[32], uint8_t *sig, size_t cap,
 			   size_t *ret_len)
 {

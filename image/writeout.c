@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cvmkit/writeout.h"
@@ -81,8 +82,68 @@ static int clone_blocks(int dst, int src, size_t len)
 	return ioctl(dst, FICLONERANGE, &fcr) < 0 ? -errno : 0;
 }
 
+/* Replacing a big file frees its blocks inside rename(): 5-20 ms for each
+ * of a 13-20 MB disk and VHD on ext4, most of a rebuild's write-out.  A
+ * second name keeps the old inode alive through the rename, and a detached
+ * process drops it (and so frees the blocks) while the caller goes on. */
+#define FREE_LATER_MIN ((off_t)1 << 20)
+
+/* DIR/.BASE.old for path DIR/BASE; "" if it does not fit. */
+static void old_name(const char *path, char *out, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	int dir_len = slash ? (int)(slash - path) + 1 : 0;
+
+	if ((size_t)snprintf(out, size, "%.*s.%s.old", dir_len, path, slash ? slash + 1 : path) >= size)
+		out[0] = 0;
+}
+
+/* Gives PATH's current file, when it is big and has no other name, a second
+ * name in OLD (emptied when not). */
+static void keep_old(const char *path, char *old, size_t size)
+{
+	struct stat st;
+
+	old_name(path, old, size);
+	if (!old[0] || stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size < FREE_LATER_MIN || st.st_nlink != 1) {
+		old[0] = 0;
+		return;
+	}
+	/* A leftover of a run that never finished freeing it. */
+	if (link(path, old) < 0 && (errno != EEXIST || unlink(old) < 0 || link(path, old) < 0))
+		old[0] = 0;
+}
+
+/* Unlinks the names in a grandchild that nobody waits for (the child exits
+ * at once and is reaped here); without a process, now. */
+static void free_later(char (*old)[PATH_MAX], size_t n)
+{
+	bool any = false;
+	pid_t pid;
+
+	for (size_t i = 0; i < n; i++)
+		any |= old[i][0] != 0;
+	if (!any)
+		return;
+	pid = fork();
+	if (pid > 0) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		return;
+	}
+	/* Only async-signal-safe calls from here on in a child. */
+	if (pid == 0 && fork() > 0)
+		_exit(0);
+	for (size_t i = 0; i < n; i++)
+		if (old[i][0])
+			(void)unlink(old[i]);
+	if (pid == 0)
+		_exit(0);
+}
+
 int cvm_write_files_atomic(const struct cvm_file_out *files, size_t n, mode_t mode)
 {
+	char old[CVM_WRITEOUT_MAX][PATH_MAX];
 	char tmp[CVM_WRITEOUT_MAX][PATH_MAX];
 	int fds[CVM_WRITEOUT_MAX];
 	size_t made = 0;
@@ -134,14 +195,17 @@ int cvm_write_files_atomic(const struct cvm_file_out *files, size_t n, mode_t mo
 	}
 	if (r < 0)
 		goto out;
-	for (size_t i = 0; i < n; i++) {
-		if (rename(tmp[i], files[i].path) < 0) {
+	for (size_t i = 0; i < n; i++)
+		keep_old(files[i].path, old[i], sizeof(old[i]));
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (rename(tmp[i], files[i].path) < 0)
 			r = -errno;
-			goto out;
-		}
-		tmp[i][0] = 0;
+		else
+			tmp[i][0] = 0;
 	}
-	return 0;
+	free_later(old, n);
+	if (r == 0)
+		return 0;
 out:
 	for (size_t i = 0; i < made; i++) {
 		if (fds[i] >= 0)

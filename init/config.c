@@ -361,6 +361,25 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 			return parse_bool(value, &c->report_pcrs);
 		if (!strcmp(key, "dump_eventlog"))
 			return parse_bool(value, &c->dump_eventlog);
+		if (!strcmp(key, "report_evidence")) {
+			static const char *const v[] = { "auto", "no", "require" };
+			for (int i = 0; i < 3; i++)
+				if (!strcmp(value, v[i])) {
+					c->report_evidence = (enum init_report_evidence)i;
+					return 0;
+				}
+			return -EINVAL;
+		}
+		if (!strcmp(key, "report_nonce")) {
+			size_t n = strlen(value);
+			if (n < 16 || n > 128 || n % 2)
+				return -EINVAL;
+			for (size_t i = 0; i < n; i++)
+				if (cvm_hex_digit(value[i]) < 0)
+					return -EINVAL;
+			memcpy(c->report_nonce, value, n + 1);
+			return 0;
+		}
 		if (!strcmp(key, "stop_timeout")) {
 			r = parse_id(value, &id);
 			if (r < 0 || id > INIT_MAX_STOP_TIMEOUT)
@@ -379,7 +398,8 @@ static int on_key(const char *section, const char *key, const char *value, unsig
 bool init_initdata_wanted(const struct init_config *c)
 {
 	return c->initdata_source == INIT_INITDATA_IMDS ||
-	       (c->initdata_source == INIT_INITDATA_AUTO && (c->kbs.enabled || c->initdata_require));
+	       (c->initdata_source == INIT_INITDATA_AUTO &&
+		(c->kbs.enabled || c->initdata_require || c->report_evidence == INIT_EVIDENCE_REQUIRE));
 }
 
 void init_config_free(struct init_config *c)
@@ -424,6 +444,7 @@ int init_config_parse(const uint8_t *buf, size_t len, struct init_config *ret, u
 				(strncmp(c.kbs.url, "https://", 8) || (!c.kbs.ca[0] && !c.kbs.has_pin))))) ||
 	    (!c.kbs.enabled && c.kbs.n_secrets) || (init_initdata_wanted(&c) && c.net_mode == INIT_NET_NONE) ||
 	    (c.initdata_require && c.initdata_source == INIT_INITDATA_NONE) ||
+	    (c.report_evidence == INIT_EVIDENCE_REQUIRE && (!c.report_pcrs || c.net_mode == INIT_NET_NONE)) ||
 	    (c.kbs.url_from_initdata && c.initdata_source == INIT_INITDATA_NONE)) {
 		r = -ENOTCONN;
 		goto out;

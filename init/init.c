@@ -339,6 +339,21 @@ static void read_initdata(struct init_config *c, struct init_initdata *d)
 		say("initdata: %s document: extended cut to 32 bytes, not sent as init-data", cvm_hash_name(d->parsed->alg));
 }
 
+static void report_phase(const struct init_config *c, const struct init_initdata *d)
+{
+	char err[1300] = "";
+	int r;
+
+	phase("measured-boot-report");
+	r = init_report_phase(c, d, err, sizeof(err));
+	if (r == -ENODEV)
+		say("no TPM: measured-boot report skipped");
+	else if (r < 0)
+		fatal("%s", err);
+	if (err[0] && r != -ENODEV)
+		say("measured-boot report: without evidence (unable to %s)", err);
+}
+
 /* Attestation and secrets: everything or nothing.  The workload starts only
  * once every configured secret is in /run/secrets or its environment. */
 static void receive_secrets(struct init_config *c)
@@ -506,14 +521,11 @@ int main(int argc, char **argv)
 		fatal("load module %s: %s", mods.failed, strerror(-r));
 	say("modules: %u loaded, %u not applicable to this machine", mods.loaded, mods.skipped);
 
-	if (cfg.report_pcrs) {
-		phase("measured-boot-report");
-		r = init_measured_boot_report(STDOUT_FILENO, cfg.dump_eventlog, &cfg);
-		if (r == -ENODEV)
-			say("no TPM: measured-boot report skipped");
-		else if (r < 0)
-			fatal("report the measured boot: %s", strerror(-r));
-	}
+	/* A line that may carry evidence waits for the initdata (its nonce, and
+	 * PCR 8 as the KBS will see it). */
+	bool late_report = cfg.report_evidence != INIT_EVIDENCE_NO && (cfg.report_nonce[0] || init_initdata_wanted(&cfg));
+	if (cfg.report_pcrs && !late_report)
+		report_phase(&cfg, NULL);
 
 	if (cfg.net_mode != INIT_NET_NONE) {
 		phase("network");
@@ -534,6 +546,8 @@ int main(int argc, char **argv)
 
 	if (init_initdata_wanted(&cfg))
 		read_initdata(&cfg, &idata);
+	if (cfg.report_pcrs && late_report)
+		report_phase(&cfg, &idata);
 
 	if (cfg.kbs.enabled)
 		receive_secrets(&cfg);

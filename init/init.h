@@ -38,6 +38,12 @@ enum init_tee { INIT_TEE_AUTO, INIT_TEE_SNP, INIT_TEE_TDX };
  * initdata is required. */
 enum init_initdata_source { INIT_INITDATA_AUTO, INIT_INITDATA_IMDS, INIT_INITDATA_NONE };
 #define INIT_INITDATA_DIR "/run/initdata"
+/* [init] report_evidence: whether the measured-boot line carries vTPM
+ * evidence bound to a nonce (initdata key INIT_NONCE_KEY, else [init]
+ * report_nonce).  auto: when a nonce is there, a failure is one line;
+ * require: always, fail closed. */
+enum init_report_evidence { INIT_EVIDENCE_AUTO, INIT_EVIDENCE_NO, INIT_EVIDENCE_REQUIRE };
+#define INIT_NONCE_KEY "cvmkit.report_nonce"
 
 /* [azure]: the Ready report to the WireServer (init/azure.c). */
 enum init_azure_ready { INIT_AZURE_READY_AUTO, INIT_AZURE_READY_YES, INIT_AZURE_READY_NO };
@@ -85,6 +91,8 @@ struct init_config {
 	enum init_on_exit on_exit;
 	bool report_pcrs;    /* print the measured-boot report line */
 	bool dump_eventlog;  /* include the whole event log (base64) in it */
+	enum init_report_evidence report_evidence;
+	char report_nonce[129]; /* hex (16-128 digits, checked), "" for none */
 	/* [network]: addresses in network byte order. */
 	enum init_net_mode net_mode;
 	char net_interface[16];   /* "" = the first NIC other than lo */
@@ -152,7 +160,20 @@ bool init_modalias_match(const char *patterns, const char *aliases, size_t len);
  * size and SHA-256, and optionally the event log in base64.  Writes the line
  * (with newline) to fd. Returns -ENODEV when there is no TPM. */
 #define INIT_REPORT_PREFIX "CVMKIT-MEASURED-BOOT "
-int init_measured_boot_report(int fd, bool with_eventlog, const struct init_config *c);
+/* With evidence (the attest evidence JSON, its TEE name and the nonce hex)
+ * the line gains an "evidence" member and is followed by the evidence in
+ * base64 lines (include/cvmkit/capture-auth.h). */
+struct init_report_evidence_data {
+	const char *tee, *nonce_hex, *json;
+};
+int init_measured_boot_report(int fd, bool with_eventlog, const struct init_config *c,
+			      const struct init_report_evidence_data *ev);
+/* The phase: the line, with evidence as [init] report_evidence and the
+ * nonce (D's INIT_NONCE_KEY, else [init] report_nonce) ask.  Returns 0 (err
+ * non-empty when evidence was asked for and is missing: auto), -ENODEV (no
+ * TPM), or another negative errno with err filled: fatal. */
+struct init_initdata;
+int init_report_phase(const struct init_config *c, const struct init_initdata *d, char *err, size_t err_size);
 
 /* container.c, in the workload's child before it drops privileges: sets the
  * host name, drops supplementary groups and, for an image, enters its root
@@ -176,6 +197,10 @@ struct init_attest {
 int init_attest_prepare(const struct init_config *c, struct init_attest *ret, char *err, size_t err_size);
 int init_secrets_fetch(struct init_config *c, struct init_attest *a, char *err, size_t err_size);
 void init_attest_free(struct init_attest *a);
+/* The evidence the KBS would get (evidence version from [kbs]), for
+ * report_data RD: the attest phase's collector, reused for the report. */
+int init_attest_evidence(const struct init_config *c, struct init_attest *a, const uint8_t *rd, size_t rd_len,
+			 char **ret_json, char *err, size_t err_size);
 /* Wipes and frees the environment entries the secrets phase added. */
 void init_secrets_wipe_env(struct init_config *c);
 

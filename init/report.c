@@ -12,14 +12,17 @@
 #include <unistd.h>
 
 #include "cvmkit/azure.h"
+#include "cvmkit/capture.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hcl.h"
 #include "cvmkit/hex.h"
+#include "cvmkit/initdata.h"
 #include "cvmkit/pcr.h"
 #include "cvmkit/snp.h"
 #include "cvmkit/tpm2.h"
 #include "init.h"
+#include "../attest/b64.h"
 
 #define EVENTLOG_PATH "/sys/kernel/security/tpm0/binary_bios_measurements"
 #define EVENTLOG_MAX (4u << 20)
@@ -56,18 +59,53 @@ static void sb_str(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
 static void sb_b64(struct sbuf *b, const uint8_t *in, size_t len)
 {
-	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char q[4];
+	size_t n = cvm_b64_encoded_len(len, true);
+	char *t = malloc(n + 1);
 
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
-			     (i + 2 < len ? in[i + 2] : 0);
-		q[0] = tbl[v >> 18 & 63];
-		q[1] = tbl[v >> 12 & 63];
-		q[2] = i + 1 < len ? tbl[v >> 6 & 63] : '=';
-		q[3] = i + 2 < len ? tbl[v & 63] : '=';
-		sb_add(b, q, 4);
+	if (!t) {
+		b->err = -ENOMEM;
+		return;
 	}
+	cvm_b64_encode(in, len, false, true, t);
+	sb_add(b, t, n);
+	free(t);
+}
+
+/* ,"evidence":{...} in the line, and the evidence itself as short base64
+ * lines in LINES (include/cvmkit/capture.h). */
+static void add_evidence(struct sbuf *b, struct sbuf *lines, const struct init_report_evidence_data *ev)
+{
+	size_t len = strlen(ev->json), off;
+	uint8_t d[32];
+	char hex[65], num[80];
+	struct sbuf t = { 0 };
+
+	sb_b64(&t, (const uint8_t *)ev->json, len);
+	if (t.err || cvm_hash(CVM_HASH_SHA256, ev->json, len, d) < 0) {
+		b->err = -ENOMEM;
+		goto out;
+	}
+	cvm_hex_encode(d, 32, hex);
+	snprintf(num, sizeof(num), "\",\"size\":%zu,\"lines\":%zu,\"sha256\":\"", len,
+		 (t.len + CVM_CAPTURE_EVIDENCE_CHUNK - 1) / CVM_CAPTURE_EVIDENCE_CHUNK);
+	sb_str(b, ",\"evidence\":{\"format\":\"");
+	sb_str(b, ev->tee);
+	sb_str(b, "\",\"nonce\":\"");
+	sb_str(b, ev->nonce_hex);
+	sb_str(b, num);
+	sb_str(b, hex);
+	sb_str(b, "\"}");
+	for (off = 0; off < t.len; off += CVM_CAPTURE_EVIDENCE_CHUNK) {
+		size_t n = t.len - off < CVM_CAPTURE_EVIDENCE_CHUNK ? t.len - off : CVM_CAPTURE_EVIDENCE_CHUNK;
+
+		snprintf(num, sizeof(num), CVM_CAPTURE_EVIDENCE_PREFIX "%zu/%zu ", off / CVM_CAPTURE_EVIDENCE_CHUNK + 1,
+			 (t.len + CVM_CAPTURE_EVIDENCE_CHUNK - 1) / CVM_CAPTURE_EVIDENCE_CHUNK);
+		sb_str(lines, num);
+		sb_add(lines, t.p + off, n);
+		sb_str(lines, "\n");
+	}
+out:
+	free(t.p);
 }
 
 /* sysfs prints a PCR as uppercase hex plus newline; normalise to lowercase. */
@@ -154,9 +192,10 @@ out:
 	free(t);
 }
 
-int init_measured_boot_report(int fd, bool with_eventlog, const struct init_config *c)
+int init_measured_boot_report(int fd, bool with_eventlog, const struct init_config *c,
+			      const struct init_report_evidence_data *ev)
 {
-	struct sbuf b = { 0 };
+	struct sbuf b = { 0 }, lines = { 0 };
 	uint8_t *log = NULL, digest[32];
 	size_t loglen = 0;
 	char hex[65], num[32];
@@ -212,15 +251,68 @@ int init_measured_boot_report(int fd, bool with_eventlog, const struct init_conf
 		sb_str(&b, c->image_config);
 		sb_str(&b, "\"}");
 	}
+	if (ev)
+		add_evidence(&b, &lines, ev);
 	r = 0;
 	sb_str(&b, "}\n");
-	if (b.err) {
-		r = b.err;
+	if (lines.len)
+		sb_add(&b, lines.p, lines.len);
+	if (b.err || lines.err) {
+		r = b.err ? b.err : lines.err;
 		goto out;
 	}
 	r = cvm_write_all(fd, b.p, b.len);
 out:
 	free(log);
+	free(lines.p);
 	free(b.p);
+	return r;
+}
+
+/* The report phase.  The quote's report data is
+ * SHA-384(CVM_CAPTURE_NONCE_DOMAIN || nonce): a capture nonce can never pass
+ * for a KBS challenge nor the reverse. */
+int init_report_phase(const struct init_config *c, const struct init_initdata *d, char *err, size_t err_size)
+{
+	enum { DL = sizeof(CVM_CAPTURE_NONCE_DOMAIN) - 1 };
+	struct init_attest att = { 0 };
+	struct init_report_evidence_data ev = { 0 };
+	const char *nonce = c->report_nonce, *v, *tee = NULL;
+	uint8_t buf[DL + CVM_CAPTURE_NONCE_MAX], rd[48];
+	char *json = NULL;
+	size_t n;
+	int r = 0;
+
+	if (d && d->parsed && (v = cvm_initdata_get(d->parsed, INIT_NONCE_KEY, &n)))
+		nonce = v;
+	n = strlen(nonce);
+	if (c->report_evidence == INIT_EVIDENCE_NO || (!n && c->report_evidence == INIT_EVIDENCE_AUTO))
+		goto report;
+	r = -ENODATA;
+	if (!n)
+		snprintf(err, err_size, "add evidence to the report: no nonce (initdata " INIT_NONCE_KEY " or [init] report_nonce)");
+	else if (n < 2 * CVM_CAPTURE_NONCE_MIN || n > 2 * CVM_CAPTURE_NONCE_MAX || n % 2 ||
+		 cvm_hex_decode(nonce, n, buf + DL, n / 2) < 0)
+		snprintf(err, err_size, "use the report nonce: %d-%d hex digits", 2 * CVM_CAPTURE_NONCE_MIN,
+			 2 * CVM_CAPTURE_NONCE_MAX);
+	else {
+		memcpy(buf, CVM_CAPTURE_NONCE_DOMAIN, DL);
+		r = cvm_hash(CVM_HASH_SHA384, buf, DL + n / 2, rd);
+		if (r == 0)
+			r = init_attest_prepare(c, &att, err, err_size);
+		if (r == 0)
+			r = init_attest_evidence(c, &att, rd, sizeof(rd), &json, err, err_size);
+		tee = cvm_tee_name((enum cvm_tee)att.tee);
+		init_attest_free(&att);
+	}
+	if (r < 0 && c->report_evidence == INIT_EVIDENCE_REQUIRE)
+		return r;
+	ev = (struct init_report_evidence_data){ tee, nonce, json };
+report:
+	/* Without evidence in auto mode err tells why; the line still goes out. */
+	r = init_measured_boot_report(STDOUT_FILENO, c->dump_eventlog, c, json ? &ev : NULL);
+	free(json);
+	if (r < 0 && r != -ENODEV)
+		snprintf(err, err_size, "report the measured boot: %s", strerror(-r));
 	return r;
 }

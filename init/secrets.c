@@ -251,6 +251,17 @@ static int collect_evidence(void *ctx, enum cvm_tee tee, const uint8_t *rd, size
 	return r;
 }
 
+int init_attest_evidence(const struct init_config *c, struct init_attest *a, const uint8_t *rd, size_t rd_len,
+			 char **ret_json, char *err, size_t err_size)
+{
+	struct evidence_ctx e = { &c->kbs, a, err, err_size };
+	int r = collect_evidence(&e, (enum cvm_tee)a->tee, rd, rd_len, ret_json);
+
+	if (r < 0 && !err[0])
+		seterr(err, err_size, "collect the vTPM evidence: %s", strerror(-r));
+	return r;
+}
+
 /* ---------------------------------------------------------------- delivery */
 
 /* A temporary file renamed into place: the workload sees a secret whole or

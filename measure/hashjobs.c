@@ -172,13 +172,16 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static size_t job_bytes(const struct hashjob *j)
+/* Bytes, weighted by the time each takes: with SHA-NI, SHA-256 runs about
+ * 2.5 times as fast as SHA-384/512 (which has no such instructions), so a
+ * SHA-384 job of a region is the bigger one to start first. */
+static size_t job_cost(const struct hashjob *j)
 {
 	size_t sum = 0;
 
 	for (size_t i = 0; i < j->n_pieces; i++)
 		sum += j->pieces[i].len;
-	return sum;
+	return j->alg == CVM_HASH_SHA384 || j->alg == CVM_HASH_SHA512 ? sum / 2 * 5 : sum;
 }
 
 int hashjobs_run(struct hashjobs *s)
@@ -194,20 +197,20 @@ int hashjobs_run(struct hashjobs *s)
 	order = malloc(s->n * sizeof(*order));
 	if (!order)
 		return -ENOMEM;
-	/* Largest first (stable insertion sort: a few dozen jobs), so that no
+	/* Costliest first (stable insertion sort: a few dozen jobs), so that no
 	 * thread starts a big region while the others run out of work. */
 	for (size_t i = 0; i < s->n; i++) {
 		size_t k = pool.n;
 
 		if (s->jobs[i].alias != SIZE_MAX)
 			continue;
-		while (k > 0 && job_bytes(&s->jobs[order[k - 1]]) < job_bytes(&s->jobs[i])) {
+		while (k > 0 && job_cost(&s->jobs[order[k - 1]]) < job_cost(&s->jobs[i])) {
 			order[k] = order[k - 1];
 			k--;
 		}
 		order[k] = i;
 		pool.n++;
-		total += job_bytes(&s->jobs[i]);
+		total += job_cost(&s->jobs[i]);
 	}
 	pool.order = order;
 	atomic_init(&pool.next, 0);

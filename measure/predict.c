@@ -651,6 +651,7 @@ int cvm_predict_image(const uint8_t *buf, size_t len, const struct cvm_predict_o
 	struct cvm_gpt *g = NULL;
 	struct cvm_vhd_info vhd;
 	uint8_t *uki = NULL;
+	const uint8_t *view = NULL;
 	size_t ulen = 0, dlen = len;
 	int r, idx;
 
@@ -695,13 +696,20 @@ int cvm_predict_image(const uint8_t *buf, size_t len, const struct cvm_predict_o
 			r = -EBADMSG;
 			goto out;
 		}
-		r = cvm_fat_read_file(buf + off, (size_t)sz, "EFI/BOOT/BOOTX64.EFI", CVM_PREDICT_MAX_UKI, &uki, &ulen);
+		/* cvm-image writes the UKI in one run of clusters: hash it in
+		 * place, and copy it out only from a fragmented ESP. */
+		r = cvm_fat_view_file(buf + off, (size_t)sz, "EFI/BOOT/BOOTX64.EFI", CVM_PREDICT_MAX_UKI, &view, &ulen);
+		if (r == -ENODATA) {
+			r = cvm_fat_read_file(buf + off, (size_t)sz, "EFI/BOOT/BOOTX64.EFI", CVM_PREDICT_MAX_UKI, &uki,
+					      &ulen);
+			view = uki;
+		}
 		if (r < 0) {
 			r = r == -ENOMEM || r == -EFBIG ? r : -EBADMSG;
 			goto out;
 		}
 	}
-	r = predict_uki(p, uki, ulen, buf, dlen, opts);
+	r = predict_uki(p, view, ulen, buf, dlen, opts);
 done:
 	if (r < 0)
 		goto out;

@@ -3,6 +3,7 @@
 #
 #   scripts/deps.sh fetch            download every locked input into the cache, verify sha256
 #   scripts/deps.sh libs             build the libraries for the host (gcc) and the init (musl-gcc)
+#   scripts/deps.sh ready            fetch and libs, skipped whole while nothing they read changed
 #   scripts/deps.sh path NAME        print the verified cache path of one locked input
 #   scripts/deps.sh refresh-lock     re-resolve every input against Debian trixie, rewrite deps/lock
 #
@@ -229,6 +230,48 @@ MK
 	fi
 }
 
+# ready_key: what fetch and libs depend on, hashed in one pipeline: the lock,
+# this script (the recipes), the guest's mbedtls configuration, and the stat
+# of every download, of dpkg's status file and of the compilers (an upgrade
+# of gcc or musl rewrites dpkg's status; a compiler elsewhere on PATH is
+# another path).
+ready_key() {
+	local kind track pkg ver path sha size files=()
+	while read -r kind track pkg ver path sha size; do
+		case $kind in '' | '#'*) continue ;; esac
+		files+=("$DL/${path##*/}")
+	done <"$LOCK"
+	local key
+	key=$({
+		stat -L -c '%n %s %.9Y %i' /var/lib/dpkg/status "$(type -P gcc)" "$(type -P musl-gcc)" "${files[@]}" 2>&1
+		cat "$LOCK" "$0" "$top/deps/mbedtls-guest.h"
+	} | sha256sum)
+	echo "${key%% *}"
+}
+
+# ready: fetch, then libs; nothing at all when ready_key is the one recorded
+# after the last successful run and deps.mk's libraries are still there.
+# CI and a clean build (no build/) always run both.
+cmd_ready() {
+	local stamp=$top/build/deps-ready key w ok=1
+	if [ "${CI:-}" != true ] && [ -f "$stamp" ] && [ -f "$top/build/deps.mk" ]; then
+		key=$(ready_key)
+		if [ "$(<"$stamp")" = "$key" ]; then
+			while read -r w; do
+				for w in $w; do
+					case $w in -L*) [ -f "${w#-L}/../.done" ] || ok=0 ;; esac
+				done
+			done <"$top/build/deps.mk"
+			[ $ok = 0 ] || return 0
+		fi
+	fi
+	cmd_fetch
+	cmd_libs
+	key=$(ready_key)
+	mkdir -p "$top/build"
+	echo "$key" >"$stamp.tmp$$" && mv -f "$stamp.tmp$$" "$stamp"
+}
+
 cmd_refresh_lock() {
 	apt_private_update
 	local tmp kind track pkg ver path sha size newpkg line
@@ -265,6 +308,7 @@ cmd_refresh_lock() {
 
 case ${1:-} in
 fetch) cmd_fetch ;;
+ready) cmd_ready ;;
 libs) cmd_libs ;;
 path) [ $# -eq 2 ] || die "usage: deps.sh path NAME"; cmd_path "$2" ;;
 refresh-lock) cmd_refresh_lock ;;

@@ -7,6 +7,8 @@
 #   scripts/kernel.sh modules DEST MOD... install MODs and their dependency closure (dracut-install)
 #                                       under DEST/lib/modules, write DEST/lib/modules/load.list
 #                                       and DEST/lib/modules/load.alias
+#   scripts/kernel.sh inputs MOD...     print, one per line: a cached, read-only DIR with what
+#                                       `modules` installs, the kernel image, the stub, the release
 #
 # load.list has one line per module in load order: the module's path relative to
 # /lib/modules, then the paths of the modules it depends on (transitively), so the
@@ -23,11 +25,17 @@ die() { echo "kernel: fatal: $*" >&2; exit 1; }
 
 # extract PKG -> prints a cached extraction root (keyed by the package's sha256)
 extract() {
-	local deb sha root
-	deb=$("$top/scripts/deps.sh" path "$1")
-	sha=$(awk -v n="$1" '$2 == n || $3 == n { print $6; exit }' "$top/deps/lock")
+	local deb sha root kind track pkg ver path size
+	while read -r kind track pkg ver path sha size; do
+		case $kind in '' | '#'*) ;; *) [ "$track" = "$1" ] || [ "$pkg" = "$1" ] && break ;; esac
+		sha=""
+	done <"$top/deps/lock"
+	[ -n "$sha" ] || die "no input named '$1' in deps/lock"
 	root=$CVMKIT_CACHE/extract/$1-${sha:0:16}
+	# A finished extraction (keyed by the package's hash) is used as is; the
+	# package itself is looked up, and so verified, only to extract it.
 	if [ ! -f "$root/.done" ]; then
+		deb=$("$top/scripts/deps.sh" path "$1")
 		rm -rf "$root.tmp"
 		mkdir -p "$root.tmp"
 		dpkg-deb -x "$deb" "$root.tmp"
@@ -43,14 +51,22 @@ extract() {
 kernel_root() {
 	local root kver
 	root=$(extract linux-image-cloud-amd64)
-	kver=$(ls "$root/usr/lib/modules")
+	kver=$(kver_of "$root")
 	if [ ! -f "$root/usr/lib/modules/$kver/modules.dep.bin" ]; then
 		depmod -b "$root" "$kver" || die "unable to run depmod on $kver"
 	fi
 	echo "$root"
 }
 
-kver_of() { ls "$1/usr/lib/modules"; }
+kver_of() { # the one directory under usr/lib/modules, without a process
+	local d n=0 k=""
+	for d in "$1"/usr/lib/modules/*/; do
+		[ -d "$d" ] || continue
+		d=${d%/}; k=${d##*/}; n=$((n + 1))
+	done
+	[ $n = 1 ] || die "expected one kernel release under $1/usr/lib/modules, found $n"
+	echo "$k"
+}
 
 # chain NAME: the module's closure in load order (modprobe prints it, the module last)
 chain() {
@@ -72,25 +88,43 @@ add_module() {
 	echo "$rel${deps[*]:+ ${deps[*]}}" >>"$list.tmp"
 }
 
+# modules_cache ROOT MOD...: prints the cached tree (DIR/lib/modules) of the
+# closure, resolving it first if needed.  The closure depends only on the
+# kernel package, the module names and this script: a rebuild that changes
+# only the workload does not resolve it again.
+modules_cache() {
+	local root=$1; shift
+	local key cache
+	key=$( { echo "${root##*/}"; echo "$*"; cat "$0"; } | sha256sum)
+	cache=$CVMKIT_CACHE/modules/${key:0:16}
+	if [ ! -f "$cache/.done" ]; then
+		# Per process, so concurrent builds never share a half-written tree.
+		rm -rf "$cache.tmp$$"; mkdir -p "$cache.tmp$$"
+		modules_resolve "$cache.tmp$$" "$@"
+		touch "$cache.tmp$$/.done"
+		rm -rf "$cache"; mv "$cache.tmp$$" "$cache"
+	fi
+	echo "$cache"
+}
+
 cmd_modules() {
 	local dest=$1; shift
-	local root kver mdir tmp list key cache
-	root=$(kernel_root); kver=$(kver_of "$root"); mdir=$root/lib/modules/$kver
-	# The closure depends only on the kernel package, the module names and
-	# this script: cache it, so a rebuild that changes only the workload
-	# does not resolve it again.
-	key=$( (basename "$root"; echo "$*"; sha256sum <"$0") | sha256sum | cut -c1-16)
-	cache=$CVMKIT_CACHE/modules/$key
-	if [ -f "$cache/.done" ]; then
-		mkdir -p "$dest/lib"
-		cp -r "$cache/lib/modules" "$dest/lib/"
-		return 0
-	fi
-	modules_resolve "$dest" "$@"
-	rm -rf "$cache.tmp"; mkdir -p "$cache.tmp/lib"
-	cp -r "$dest/lib/modules" "$cache.tmp/lib/"
-	touch "$cache.tmp/.done"
-	rm -rf "$cache"; mv "$cache.tmp" "$cache"
+	local cache
+	cache=$(modules_cache "$(kernel_root)" "$@")
+	mkdir -p "$dest/lib"
+	cp -r "$cache/lib/modules" "$dest/lib/"
+}
+
+# inputs MOD...: everything build.sh needs from the kernel packages in one
+# process: the modules tree (read it, do not write: it is the cache), the
+# kernel image, the stub and the kernel release, one per line.
+cmd_inputs() {
+	local root kver stub mods
+	root=$(kernel_root)
+	kver=$(kver_of "$root")
+	mods=$(modules_cache "$root" "$@")
+	stub=$(extract systemd-boot-efi)
+	printf '%s\n' "$mods" "$root/boot/vmlinuz-$kver" "$stub/usr/lib/systemd/boot/efi/linuxx64.efi.stub" "$kver"
 }
 
 modules_resolve() {
@@ -139,5 +173,6 @@ vmlinuz) r=$(kernel_root); echo "$r/boot/vmlinuz-$(kver_of "$r")" ;;
 kver) kver_of "$(kernel_root)" ;;
 stub) r=$(extract systemd-boot-efi); echo "$r/usr/lib/systemd/boot/efi/linuxx64.efi.stub" ;;
 modules) [ $# -ge 3 ] || die "usage: kernel.sh modules DEST MODULE..."; shift; cmd_modules "$@" ;;
-*) echo "usage: scripts/kernel.sh root|vmlinuz|kver|stub|modules DEST MODULE..." >&2; exit 2 ;;
+inputs) [ $# -ge 2 ] || die "usage: kernel.sh inputs MODULE..."; shift; cmd_inputs "$@" ;;
+*) echo "usage: scripts/kernel.sh root|vmlinuz|kver|stub|modules DEST MODULE...|inputs MODULE..." >&2; exit 2 ;;
 esac

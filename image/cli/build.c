@@ -3,6 +3,7 @@
  * write the artifacts all at once. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@
 #include "cvmkit/gpt.h"
 #include "cvmkit/hash.h"
 #include "cvmkit/hex.h"
-#include "cvmkit/lz4legacy.h"
+#include "cvmkit/initrd.h"
 #include "cvmkit/oci.h"
 #include "cvmkit/uki.h"
 #include "cvmkit/ukibuild.h"
@@ -59,6 +60,21 @@ static int hash_disk_and_vhd(const uint8_t *disk, size_t len, const uint8_t *foo
 	return r;
 }
 
+struct disk_hash {
+	const uint8_t *disk, *footer;
+	size_t len, footer_len;
+	uint8_t *ret_disk, *ret_vhd;
+	int r;
+};
+
+static void *disk_hash_thread(void *arg)
+{
+	struct disk_hash *h = arg;
+
+	h->r = hash_disk_and_vhd(h->disk, h->len, h->footer, h->footer_len, h->ret_disk, h->ret_vhd);
+	return NULL;
+}
+
 /* What the steps of a build share; build_free() releases it. */
 struct build {
 	struct args *a;
@@ -68,7 +84,9 @@ struct build {
 	long long epoch;                      /* SOURCE_DATE_EPOCH, default 0 */
 	unsigned long min_disk_mib;
 	struct cvm_signer *signer;            /* NULL: not signing */
-	char stage[PATH_MAX];                 /* the staging folder once it exists, else "" */
+	/* The initramfs trees: what only the init and the modules decide (its
+	 * compressed blocks are cached, initrd.h), and the rest. */
+	struct stage fixed, rest;
 	struct cvm_oci_workload oci;          /* the container image, when image is set */
 	struct text initconf;
 	size_t cpio_len;                      /* the initramfs before compression */
@@ -82,8 +100,8 @@ struct build {
 
 static void build_free(struct build *b)
 {
-	if (b->stage[0])
-		rm_tree(b->stage);
+	stage_free(&b->fixed);
+	stage_free(&b->rest);
 	cvm_oci_workload_free(&b->oci);
 	free(b->initconf.p);
 	free(b->initrd);
@@ -137,17 +155,14 @@ static int step_signer(struct build *b)
 	return sign ? secureboot_signer(b->c, &b->signer) : 0;
 }
 
-/* The staging folder, with the init in it. */
+/* The two trees, with the init in the fixed one. */
 static int step_stage_init(struct build *b)
 {
 	int r;
 
-	snprintf(b->stage, sizeof(b->stage), "%s/.stage.XXXXXX", b->a->out);
-	if (!mkdtemp(b->stage)) {
-		b->stage[0] = 0;
-		return fail(1, "create a staging folder in %s: %s", b->a->out, strerror(errno));
-	}
-	r = copy_file(b->a->init, b->stage, "init", 0755);
+	stage_init(&b->fixed);
+	stage_init(&b->rest);
+	r = stage_copy_file(&b->fixed, b->a->init, "init", 0755);
 	return r < 0 ? fail(1, "stage the init %s: %s", b->a->init, strerror(-r)) : 0;
 }
 
@@ -159,7 +174,7 @@ static int step_workload(struct build *b)
 	int r, code;
 
 	if (!b->image) {
-		r = copy_file(b->binary, b->stage, b->wl_path + 1, 0755);
+		r = stage_copy_file(&b->rest, b->binary, b->wl_path + 1, 0755);
 		return r < 0 ? fail(1, "stage the workload %s: %s", b->binary, strerror(-r)) : 0;
 	}
 	code = build_image_workload(b->c, (uint32_t)b->epoch, &b->oci);
@@ -174,18 +189,17 @@ static int step_workload(struct build *b)
 	return check_init_conf(&b->initconf);
 }
 
-/* The rest of the tree: the stop commands, init.conf, the KBS CA, the kernel
- * modules and the mount points. */
+/* The rest of the trees: the stop commands, the kernel modules and the mount
+ * points in the fixed one; init.conf and the KBS CA beside the workload. */
 static int step_stage_tree(struct build *b)
 {
 	const struct cvm_conf *c = b->c;
-	const char *stage = b->stage;
 	int r;
 
-	r = stage_stop_applets(stage);
+	r = stage_stop_applets(&b->fixed);
 	if (r < 0)
 		return fail(1, "stage the stop commands: %s", strerror(-r));
-	r = put_file(stage, "etc/cvmkit/init.conf", (uint8_t *)b->initconf.p, b->initconf.len, 0644);
+	r = stage_file(&b->rest, "etc/cvmkit/init.conf", (uint8_t *)b->initconf.p, b->initconf.len, 0644);
 	if (r == 0 && cvm_conf_get(c, "kbs.url") && cvm_conf_get(c, "kbs.ca")) {
 		const char *ca = cvm_conf_get(c, "kbs.ca");
 		uint8_t *pem;
@@ -198,28 +212,30 @@ static int step_stage_tree(struct build *b)
 			free(pem);
 			return fail(2, "use the KBS CA %s: not a PEM certificate", ca);
 		}
-		r = put_file(stage, KBS_CA_IMAGE_PATH + 1, pem, pem_len, 0644);
+		r = stage_file(&b->rest, KBS_CA_IMAGE_PATH + 1, pem, pem_len, 0644);
 		free(pem);
 	}
 	if (r == 0 && b->a->modules) {
 		char src[PATH_MAX];
 		snprintf(src, sizeof(src), "%s/lib/modules", b->a->modules);
-		r = copy_tree(src, stage, "lib/modules");
+		r = stage_copy_tree(&b->fixed, src, "lib/modules");
 	}
-	for (const char *const *d = (const char *const[]){ "proc", "sys", "run", "tmp", NULL }; r == 0 && *d; d++) {
-		char p[PATH_MAX];
-		/* Never cut: init.conf's longer path was staged in the same folder. */
-		r = snprintf(p, sizeof(p), "%s/%s", stage, *d) < (int)sizeof(p) ? mkdirs(p, 0755) : -ENAMETOOLONG;
-	}
+	for (const char *const *d = (const char *const[]){ "proc", "sys", "run", "tmp", NULL }; r == 0 && *d; d++)
+		r = stage_dir(&b->fixed, *d);
 	return r < 0 ? fail(1, "stage the initramfs: %s", strerror(-r)) : 0;
 }
 
 /* Initramfs: a first archive with /dev/console (the kernel opens it for
- * PID 1 before any file system is mounted), then the tree. */
+ * PID 1 before any file system is mounted), then the fixed tree (init,
+ * modules): the part whose compressed blocks the cache keeps.  Then the
+ * rest: the workload's tree, and a container image's tree as a third archive
+ * of its own (its inode numbers, hard links, are its own, as the kernel
+ * forgets them at each trailer). */
 static int step_initramfs(struct build *b)
 {
-	uint8_t *console = NULL, *tree = NULL, *cpio = NULL;
-	size_t console_len, tree_len;
+	uint8_t *console = NULL, *tree = NULL, *rest = NULL, *cpio = NULL;
+	size_t console_len, tree_len, rest_len, fixed_len;
+	struct cvm_initrd_cache_info cache;
 	int r, code = 1;
 
 	{
@@ -236,14 +252,15 @@ static int step_initramfs(struct build *b)
 		cvm_cpio_free(&w);
 	}
 	if (r == 0)
-		r = cvm_cpio_from_tree(b->stage, (uint32_t)b->epoch, &tree, &tree_len);
+		r = stage_archive(&b->fixed, (uint32_t)b->epoch, &tree, &tree_len);
+	if (r == 0)
+		r = stage_archive(&b->rest, (uint32_t)b->epoch, &rest, &rest_len);
 	if (r < 0) {
 		fail(1, "write the initramfs archive: %s", strerror(-r));
 		goto out;
 	}
-	/* The image's tree is a third archive of its own: its inode numbers
-	 * (hard links) are its own, as the kernel forgets them at each trailer. */
-	b->cpio_len = console_len + tree_len + b->oci.cpio_len;
+	fixed_len = console_len + tree_len;
+	b->cpio_len = fixed_len + rest_len + b->oci.cpio_len;
 	cpio = malloc(b->cpio_len);
 	if (!cpio) {
 		fail(1, "allocate the initramfs: %s", strerror(ENOMEM));
@@ -251,32 +268,28 @@ static int step_initramfs(struct build *b)
 	}
 	memcpy(cpio, console, console_len);
 	memcpy(cpio + console_len, tree, tree_len);
+	memcpy(cpio + fixed_len, rest, rest_len);
 	if (b->oci.cpio_len)
-		memcpy(cpio + console_len + tree_len, b->oci.cpio, b->oci.cpio_len);
-	r = cvm_lz4_legacy_compress(cpio, b->cpio_len, &b->initrd, &b->initrd_len);
+		memcpy(cpio + fixed_len + rest_len, b->oci.cpio, b->oci.cpio_len);
+	r = cvm_initrd_compress(cpio, fixed_len, cpio + fixed_len, b->cpio_len - fixed_len, b->a->cache, &b->initrd,
+				&b->initrd_len, &cache);
 	if (r < 0) {
 		fail(1, "compress the initramfs: %s", strerror(-r));
 		goto out;
 	}
-	/* The legacy frame has no end mark, and systemd-stub (v257) appends its
-	 * own cpio (/.extra/os-release) after the .initrd: the kernel would try
-	 * to decode that as one more LZ4 block and report "Initramfs unpacking
-	 * failed".  A zero block size is where the kernel's decoder stops. */
-	{
-		uint8_t *t = realloc(b->initrd, b->initrd_len + 4);
-		if (!t) {
-			fail(1, "compress the initramfs: %s", strerror(ENOMEM));
-			goto out;
-		}
-		b->initrd = t;
-		memset(b->initrd + b->initrd_len, 0, 4);
-		b->initrd_len += 4;
-	}
+	if (cache.result == CVM_INITRD_CACHE_UNSTORED)
+		progress("initramfs: unable to store the compressed init and modules in %s: %s", b->a->cache,
+			 strerror(-cache.error));
+	else if (cache.result != CVM_INITRD_CACHE_OFF)
+		progress("initramfs: init and modules %s %s/%.16s",
+			 cache.result == CVM_INITRD_CACHE_HIT ? "from" : cache.replaced ? "replaced a damaged entry," : "stored in",
+			 b->a->cache, cache.key);
 	progress("initramfs: %zu bytes of cpio, %zu bytes compressed (lz4 legacy)", b->cpio_len, b->initrd_len);
 	code = 0;
 out:
 	free(console);
 	free(tree);
+	free(rest);
 	free(cpio);
 	return code;
 }
@@ -286,8 +299,9 @@ out:
 static int step_uki(struct build *b)
 {
 	const struct cvm_conf *c = b->c;
-	uint8_t *stub = NULL, *kernel = NULL;
-	size_t stub_len, kernel_len;
+	uint8_t *stub = NULL;
+	size_t stub_len;
+	struct cvm_file_view kernel = { 0 }; /* mapped: 12 MB neither allocated nor copied */
 	char osrel[512];
 	int r, code = 1;
 
@@ -296,7 +310,7 @@ static int step_uki(struct build *b)
 		fail(1, "read the stub %s: %s", b->a->stub, strerror(-r));
 		goto out;
 	}
-	r = cvm_read_file(b->a->linux_, IMG_MAX_INPUT, &kernel, &kernel_len);
+	r = cvm_file_view_open(b->a->linux_, IMG_MAX_INPUT, &kernel);
 	if (r < 0) {
 		fail(1, "read the kernel %s: %s", b->a->linux_, strerror(-r));
 		goto out;
@@ -306,7 +320,7 @@ static int step_uki(struct build *b)
 	{
 		struct cvm_uki_part parts[CVM_UKI_SECTION_MAX] = { 0 };
 		const char *cmdline = cvm_conf_get(c, "kernel.cmdline");
-		parts[CVM_UKI_LINUX] = (struct cvm_uki_part){ kernel, kernel_len };
+		parts[CVM_UKI_LINUX] = (struct cvm_uki_part){ kernel.buf, kernel.len };
 		parts[CVM_UKI_OSREL] = (struct cvm_uki_part){ (const uint8_t *)osrel, strlen(osrel) };
 		parts[CVM_UKI_CMDLINE] = (struct cvm_uki_part){ (const uint8_t *)cmdline, strlen(cmdline) };
 		parts[CVM_UKI_INITRD] = (struct cvm_uki_part){ b->initrd, b->initrd_len };
@@ -326,7 +340,7 @@ static int step_uki(struct build *b)
 	code = 0;
 out:
 	free(stub);
-	free(kernel);
+	cvm_file_view_close(&kernel);
 	return code;
 }
 
@@ -334,7 +348,7 @@ out:
  * so the same UKI always yields the same disk. */
 static int step_disk(struct build *b)
 {
-	uint8_t *esp = NULL, guid[16];
+	uint8_t guid[16];
 	size_t esp_len = 0;
 	int r, code = 1;
 
@@ -352,9 +366,26 @@ static int step_disk(struct build *b)
 		cvm_guid_derive("fat-volume-id", b->seed, 32, vol);
 		if (!fixed)
 			esp_mib = (long)((b->uki_len + 256 * 1024 + MIB - 1) / MIB);
+		/* The ESP is written in its place in the disk (no copy).  1 MiB
+		 * before it for the protective MBR and primary GPT (and alignment),
+		 * 1 MiB after it for the backup GPT: a whole number of MiB.  Up to
+		 * [image] min_disk_mib, the room before the backup GPT stays zeros
+		 * (calloc's untouched pages, holes in the files); the GPT, and so
+		 * PCR 5, describes the disk at its final size. */
 		for (;;) {
-			r = cvm_fat_build((uint64_t)esp_mib * MIB, "ESP", (uint32_t)vol[0] << 24 | (uint32_t)vol[1] << 16 | (uint32_t)vol[2] << 8 | vol[3],
-					  b->epoch, &f, 1, &esp, &esp_len);
+			esp_len = (size_t)esp_mib * MIB;
+			b->disk_len = esp_len + 2 * MIB;
+			if (b->disk_len < (size_t)b->min_disk_mib * MIB)
+				b->disk_len = (size_t)b->min_disk_mib * MIB;
+			free(b->disk);
+			b->disk = calloc(1, b->disk_len);
+			if (!b->disk) {
+				r = -ENOMEM;
+				break;
+			}
+			r = cvm_fat_build_into(b->disk + MIB, esp_len, "ESP",
+					       (uint32_t)vol[0] << 24 | (uint32_t)vol[1] << 16 | (uint32_t)vol[2] << 8 | vol[3],
+					       b->epoch, &f, 1);
 			if (r != -ENOSPC || fixed || esp_mib > 4096)
 				break;
 			esp_mib++;
@@ -364,20 +395,6 @@ static int step_disk(struct build *b)
 			goto out;
 		}
 	}
-	/* 1 MiB before the ESP for the protective MBR and primary GPT (and
-	 * alignment), 1 MiB after it for the backup GPT: a whole number of MiB.
-	 * Up to [image] min_disk_mib, the room before the backup GPT stays
-	 * zeros (calloc's untouched pages, holes in the files); the GPT, and so
-	 * PCR 5, describes the disk at its final size. */
-	b->disk_len = esp_len + 2 * MIB;
-	if (b->disk_len < (size_t)b->min_disk_mib * MIB)
-		b->disk_len = (size_t)b->min_disk_mib * MIB;
-	b->disk = calloc(1, b->disk_len);
-	if (!b->disk) {
-		fail(1, "allocate the disk: %s", strerror(ENOMEM));
-		goto out;
-	}
-	memcpy(b->disk + MIB, esp, esp_len);
 	{
 		struct cvm_gpt_partition p = { .first_lba = MIB / 512, .last_lba = (MIB + esp_len) / 512 - 1 };
 		memcpy(p.type_guid, CVM_GPT_TYPE_ESP, 16);
@@ -399,7 +416,6 @@ static int step_disk(struct build *b)
 	progress("disk: %zu bytes (ESP %zu bytes at 1 MiB)", b->disk_len, esp_len);
 	code = 0;
 out:
-	free(esp);
 	return code;
 }
 
@@ -410,23 +426,33 @@ static int step_write(struct build *b)
 {
 	char paths[3][PATH_MAX];
 	struct cvm_file_out outs[3];
+	struct disk_hash dh = { b->disk, b->footer, b->disk_len, sizeof(b->footer), b->d_disk, b->d_vhd, 0 };
+	pthread_t th;
+	bool threaded;
 	int r;
 
 	b->arts[0] = (struct artifact){ "uki.efi", b->uki, b->uki_len, NULL, 0, b->seed, "" };
 	b->arts[1] = (struct artifact){ "disk.raw", b->disk, b->disk_len, NULL, 0, b->d_disk, "" };
 	b->arts[2] = (struct artifact){ "disk.vhd", b->disk, b->disk_len, b->footer, sizeof(b->footer), b->d_vhd, "" };
-	r = hash_disk_and_vhd(b->disk, b->disk_len, b->footer, sizeof(b->footer), b->d_disk, b->d_vhd);
-	if (r < 0)
-		return fail(1, "hash the disk: %s", strerror(-r));
+	/* The disk's digests (20 MB of SHA-256) on another core while the
+	 * files are written; they are only printed. */
+	threaded = pthread_create(&th, NULL, disk_hash_thread, &dh) == 0;
+	if (!threaded)
+		disk_hash_thread(&dh);
 	for (size_t i = 0; i < 3; i++) {
 		struct artifact *t = &b->arts[i];
-		cvm_hex_encode(t->digest, 32, t->sha256);
 		snprintf(paths[i], sizeof(paths[i]), "%s/%s", b->a->out, t->name);
 		outs[i] = (struct cvm_file_out){ paths[i], t->data, t->len, t->tail, t->tail_len };
 	}
 	r = cvm_write_files_atomic(outs, 3, 0644);
+	if (threaded)
+		pthread_join(th, NULL);
 	if (r < 0)
 		return fail(1, "write the artifacts to %s: %s", b->a->out, strerror(-r));
+	if (dh.r < 0)
+		return fail(1, "hash the disk: %s", strerror(-dh.r));
+	for (size_t i = 0; i < 3; i++)
+		cvm_hex_encode(b->arts[i].digest, 32, b->arts[i].sha256);
 	r = write_image_json(b->a->out, b->image ? &b->oci : NULL, b->image);
 	if (r < 0)
 		return fail(1, "write %s/workload-image.json: %s", b->a->out, strerror(-r));

@@ -147,8 +147,12 @@ int cmd_config(struct args *a, struct cvm_conf *c)
 	if (a->check) {
 		char wl_default[PATH_MAX];
 		const char *wl_path;
+		int code = check_config(c, wl_default, &wl_path, NULL);
 
-		return check_config(c, wl_default, &wl_path, NULL);
+		/* --check --get KEY: the value of a configuration that is whole
+		 * (build.sh's one call before the build). */
+		if (code || !a->get)
+			return code;
 	}
 	if (a->get) {
 		const struct cvm_conf_key *k = cvm_conf_lookup(a->get);

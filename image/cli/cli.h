@@ -6,7 +6,7 @@
  *   check.c       the configuration as a whole (`config --check`, `config`)
  *   render.c      init.conf, parsed back with the init's own parser
  *   secureboot.c  [secureboot]: signer, Authenticode, Azure uefiSettings (`sign`)
- *   stage.c       the initramfs staging tree
+ *   stage.c       the initramfs trees, staged in memory
  *   container.c   [workload] image: the flattened container image
  *   build.c       `build`: the pipeline, one function per step
  *
@@ -23,6 +23,7 @@
 #include <sys/types.h>
 
 #include "cvmkit/config.h"
+#include "cvmkit/fileio.h"
 #include "cvmkit/sign.h"
 
 #include "../text.h"
@@ -46,7 +47,7 @@ int fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* options.c */
 struct args {
-	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get, *in;
+	const char *config, *init, *stub, *linux_, *uname, *modules, *out, *get, *in, *cache;
 	bool json, check, out_set;
 };
 void usage(FILE *f);
@@ -80,13 +81,31 @@ int secureboot_azure(const struct cvm_conf *c, struct cvm_signer *s, const char 
 int secureboot_sign(struct cvm_signer *s, uint8_t **uki, size_t *len);
 int cmd_sign(struct args *a, struct cvm_conf *c);
 
-/* stage.c */
+/* stage.c: an initramfs tree in memory.  REL is the path in the initramfs
+ * (no leading "/"); parent directories are implied.  0 or a negative errno. */
+struct stage_entry {
+	char *name;
+	uint32_t mode;              /* S_IFREG/S_IFDIR/S_IFLNK | permission bits */
+	const uint8_t *data;        /* contents or symlink target */
+	size_t size;
+	uint8_t *own;               /* data, when stage_file() copied it */
+	struct cvm_file_view view;  /* data, when stage_copy_file() mapped it */
+};
+struct stage {
+	struct stage_entry *v;
+	size_t n, cap;
+};
 int mkdirs(const char *path, mode_t mode);
-int put_file(const char *root, const char *rel, const uint8_t *data, size_t len, mode_t mode);
-int copy_file(const char *src, const char *root, const char *rel, mode_t mode);
-int copy_tree(const char *src, const char *root, const char *rel);
-int rm_tree(const char *path);
-int stage_stop_applets(const char *stage);
+void stage_init(struct stage *s);
+void stage_free(struct stage *s);
+int stage_dir(struct stage *s, const char *rel);
+int stage_file(struct stage *s, const char *rel, const uint8_t *data, size_t len, mode_t mode);
+int stage_copy_file(struct stage *s, const char *src, const char *rel, mode_t mode);
+int stage_copy_tree(struct stage *s, const char *src, const char *rel);
+int stage_stop_applets(struct stage *s);
+/* The newc archive of the tree (sorted, as cvm_cpio_from_tree() writes a
+ * folder); -EEXIST for two things at one path. */
+int stage_archive(struct stage *s, uint32_t mtime, uint8_t **ret_buf, size_t *ret_len);
 
 /* container.c: [workload] image flattened into *w (progress names it), or
  * an exit code; out/workload-image.json written, or removed when w is NULL

@@ -15,8 +15,9 @@ void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: %s build  [--config FILE] [OPTIONS] --init FILE --stub FILE --linux FILE --uname RELEASE\n"
-		"                        [--modules DIR] [--out DIR] [--json]\n"
-		"       %s config [--config FILE] [OPTIONS] [--get SECTION.KEY | --check]\n"
+		"                        [--modules DIR] [--out DIR] [--cache DIR] [--json]\n"
+		"                        (--cache: keep the compressed init and modules there, keyed by content)\n"
+		"       %s config [--config FILE] [OPTIONS] [--check] [--get SECTION.KEY]\n"
 		"       %s sign   [--config FILE] [OPTIONS] --in PE --out FILE   (Authenticode, [secureboot] key and cert)\n"
 		"\n"
 		"Configuration options (each is also a key of the config file; the command line wins):\n",
@@ -34,7 +35,7 @@ void usage(FILE *f)
 	fprintf(f, "  --set SECTION.KEY=VALUE   the same, by name\n"
 		   "  --workload FILE           short for --workload-binary\n"
 		   "  --cmdline STRING          short for --kernel-cmdline\n"
-		   "  --check                   (config) validate the whole configuration, print nothing\n"
+		   "  --check                   (config) validate the whole configuration; with --get, then print\n"
 		   "\nExit codes: 0 success, 1 build failure, 2 usage or configuration error.\n"
 		   "SOURCE_DATE_EPOCH sets every timestamp in the image (default 0).\n");
 }
@@ -42,12 +43,12 @@ void usage(FILE *f)
 /* ------------------------------------------------------------------ options */
 
 enum { OPT_CONFIG = 1000, OPT_SET, OPT_INIT, OPT_STUB, OPT_LINUX, OPT_UNAME, OPT_MODULES, OPT_OUT, OPT_JSON,
-       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_IN, OPT_SCHEMA };
+       OPT_GET, OPT_HELP, OPT_WORKLOAD, OPT_CMDLINE, OPT_CHECK, OPT_IN, OPT_CACHE, OPT_SCHEMA };
 
 /* Options: fixed ones plus one per schema key ("--section-key"). */
 int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 {
-	static struct option opts[64 + 16];
+	static struct option opts[64 + 24];
 	static char names[64][80];
 	struct { const char *name; char *value; } sets[256];
 	size_t n_opts = 0, n_sets = 0;
@@ -61,7 +62,7 @@ int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		{ "json", no_argument, NULL, OPT_JSON },             { "get", required_argument, NULL, OPT_GET },
 		{ "help", no_argument, NULL, OPT_HELP },             { "workload", required_argument, NULL, OPT_WORKLOAD },
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE }, { "check", no_argument, NULL, OPT_CHECK },
-		{ "in", required_argument, NULL, OPT_IN },
+		{ "in", required_argument, NULL, OPT_IN },          { "cache", required_argument, NULL, OPT_CACHE },
 	};
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		opts[n_opts++] = fixed[i];
@@ -89,6 +90,7 @@ int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		case OPT_MODULES: a->modules = optarg; continue;
 		case OPT_OUT: a->out = optarg; a->out_set = true; continue;
 		case OPT_IN: a->in = optarg; continue;
+		case OPT_CACHE: a->cache = optarg; continue;
 		case OPT_JSON: a->json = true; continue;
 		case OPT_GET: a->get = optarg; continue;
 		case OPT_CHECK: a->check = true; continue;

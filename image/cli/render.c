@@ -323,6 +323,9 @@ static int render_init(const struct cvm_conf *c, struct text *t)
 	text_printf(t, "[init]\non_exit = %s\nreport_pcrs = %s\ndump_eventlog = %s\nstop_timeout = %s\n",
 		cvm_conf_get(c, "init.on_exit"), cvm_conf_get(c, "init.report_pcrs"), cvm_conf_get(c, "init.dump_eventlog"),
 		cvm_conf_get(c, "init.stop_timeout"));
+	text_printf(t, "report_evidence = %s\n", cvm_conf_get(c, "init.report_evidence"));
+	if (cvm_conf_get(c, "init.report_nonce"))
+		text_printf(t, "report_nonce = %s\n", cvm_conf_get(c, "init.report_nonce"));
 	return t->err;
 }
 

@@ -30,6 +30,51 @@ int secureboot_check(const struct cvm_conf *c)
 	return key ? 1 : 0;
 }
 
+/* [secureboot] db's certificates as DER (malloc'd, the caller frees each).
+ * Returns 0 or fail()'s exit code. */
+static int load_db(const char *const *dbs, size_t n, uint8_t **ders, size_t *lens)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *pem;
+		size_t pl;
+		int r = cvm_read_file(dbs[i], CVM_SIGN_MAX_PEM, &pem, &pl);
+
+		if (r == 0) {
+			r = cvm_cert_der(pem, pl, &ders[i], &lens[i]);
+			free(pem);
+		}
+		if (r < 0)
+			return fail(2, "load [secureboot] db %s: %s", dbs[i],
+				    r == -EBADMSG ? "not a PEM or DER certificate" : strerror(-r));
+	}
+	return 0;
+}
+
+/* A db that authorises nothing this build signs would give an image Secure
+ * Boot refuses to start: found before anything is built, not at the CVM's
+ * first boot. */
+static int db_authorises(const struct cvm_conf *c, const struct cvm_signer *s)
+{
+	const char *dbs[16];
+	size_t n = cvm_conf_get_all(c, "secureboot.db", dbs, 16), lens[16] = { 0 };
+	uint8_t *ders[16] = { 0 };
+	int ok = 0, code;
+
+	if (n > 16)
+		return fail(2, "use [secureboot] db: at most 16 certificates");
+	code = load_db(dbs, n, ders, lens);
+	for (size_t i = 0; !code && i < n && ok == 0; i++)
+		ok = cvm_signer_authorised_by(s, ders[i], lens[i]);
+	if (!code && ok < 0)
+		code = fail(2, "load [secureboot] db: not a certificate mbedtls can read");
+	else if (!code && n > 0 && !ok)
+		code = fail(2, "use [secureboot] db: none of its certificates is [secureboot] cert or the one that issued "
+			       "it, so Secure Boot would refuse the signed UKI");
+	for (size_t i = 0; i < n; i++)
+		free(ders[i]);
+	return code;
+}
+
 int secureboot_signer(const struct cvm_conf *c, struct cvm_signer **ret)
 {
 	const char *what = "key";
@@ -45,7 +90,12 @@ int secureboot_signer(const struct cvm_conf *c, struct cvm_signer **ret)
 		return fail(2, "load [secureboot] %s %s: %s", what, cvm_conf_get(c, strcmp(what, "key") ? (strcmp(what, "cert") ?
 			    "secureboot.key_pass_file" : "secureboot.cert") : "secureboot.key"),
 			    r == -EBADMSG ? "not a PEM key or certificate mbedtls can read" : strerror(-r));
-	return 0;
+	r = db_authorises(c, *ret);
+	if (r) {
+		cvm_signer_free(*ret);
+		*ret = NULL;
+	}
+	return r;
 }
 
 /* The Azure uefiSettings fragment for [secureboot] db (default: the signing cert). */
@@ -55,23 +105,11 @@ int secureboot_azure(const struct cvm_conf *c, struct cvm_signer *s, const char 
 	size_t n = cvm_conf_get_all(c, "secureboot.db", dbs, 16), lens[16] = { 0 };
 	uint8_t *ders[16] = { 0 };
 	char path[PATH_MAX], *json = NULL;
-	int r = 0, code = 0;
+	int r = 0, code;
 
 	if (n > 16)
 		return fail(2, "use [secureboot] db: at most 16 certificates");
-	for (size_t i = 0; i < n && r == 0; i++) {
-		uint8_t *pem;
-		size_t pl;
-
-		r = cvm_read_file(dbs[i], CVM_SIGN_MAX_PEM, &pem, &pl);
-		if (r == 0) {
-			r = cvm_cert_der(pem, pl, &ders[i], &lens[i]);
-			free(pem);
-		}
-		if (r < 0)
-			code = fail(2, "load [secureboot] db %s: %s", dbs[i],
-				    r == -EBADMSG ? "not a PEM or DER certificate" : strerror(-r));
-	}
+	code = load_db(dbs, n, ders, lens);
 	if (!code && n == 0) {
 		const uint8_t *d = cvm_signer_cert(s, &lens[0]);
 		ders[0] = malloc(lens[0]);

@@ -1,21 +1,23 @@
-/* The initramfs staging tree: the init, the workload, init.conf, modules,
- * written to a folder that cvm_cpio_from_tree() reads back and that is
- * removed in the same run. */
+/* The initramfs trees, staged in memory: the init, the workload, init.conf,
+ * the modules, each under its path in the initramfs, then archived with the
+ * rules of cvm_cpio_from_tree(): names sorted bytewise (parents first),
+ * every parent directory present (0755), inode numbers in archive order,
+ * uid and gid 0, one mtime, nlink 2 for directories.  Staging a folder on
+ * disk, reading it back and removing it cost about 150 file-system calls
+ * per build, most of them journaled. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
+#include "cvmkit/cpio.h"
 #include "cvmkit/fileio.h"
 
 #include "cli.h"
-
-/* ------------------------------------------------------------------ staging */
 
 int mkdirs(const char *path, mode_t mode)
 {
@@ -35,56 +37,112 @@ int mkdirs(const char *path, mode_t mode)
 	return 0;
 }
 
-/* The staging tree is read back into the cpio and removed in the same run:
- * no temporary-and-rename, no fsync (they cost one disk flush per module). */
-static int write_staged(const char *path, const uint8_t *data, size_t len, mode_t mode)
+void stage_init(struct stage *s)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), r;
+	memset(s, 0, sizeof(*s));
+}
 
-	if (fd < 0)
-		return -errno;
-	r = cvm_write_all(fd, data, len);
-	if (r == 0 && fchmod(fd, mode) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
+void stage_free(struct stage *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].name);
+		free(s->v[i].own);
+		cvm_file_view_close(&s->v[i].view);
+	}
+	free(s->v);
+	stage_init(s);
+}
+
+/* Appends one entry; the name is copied, data is taken as is. */
+static struct stage_entry *push(struct stage *s, const char *name, size_t name_len, uint32_t mode)
+{
+	struct stage_entry *e;
+
+	if (name_len == 0 || name_len >= CVM_CPIO_NAME_MAX || name[0] == '/')
+		return NULL;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct stage_entry *v = realloc(s->v, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		s->v = v;
+		s->cap = cap;
+	}
+	e = &s->v[s->n];
+	memset(e, 0, sizeof(*e));
+	e->name = strndup(name, name_len);
+	if (!e->name)
+		return NULL;
+	e->mode = mode;
+	s->n++;
+	return e;
+}
+
+/* REL's parent directories (a mkdir -p, as the on-disk staging did). */
+static int parents(struct stage *s, const char *rel)
+{
+	for (const char *p = strchr(rel, '/'); p; p = strchr(p + 1, '/'))
+		if (!push(s, rel, (size_t)(p - rel), S_IFDIR | 0755))
+			return -ENOMEM;
+	return 0;
+}
+
+int stage_dir(struct stage *s, const char *rel)
+{
+	int r = parents(s, rel);
+
+	if (r == 0 && !push(s, rel, strlen(rel), S_IFDIR | 0755))
+		r = -ENOMEM;
 	return r;
 }
 
-int put_file(const char *root, const char *rel, const uint8_t *data, size_t len, mode_t mode)
+int stage_file(struct stage *s, const char *rel, const uint8_t *data, size_t len, mode_t mode)
 {
-	char path[PATH_MAX], dir[PATH_MAX];
-	char *slash;
-	int r;
-
-	if (snprintf(path, sizeof(path), "%s/%s", root, rel) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	strcpy(dir, path);
-	slash = strrchr(dir, '/');
-	*slash = 0;
-	r = mkdirs(dir, 0755);
-	if (r < 0)
-		return r;
-	return write_staged(path, data, len, mode);
-}
-
-int copy_file(const char *src, const char *root, const char *rel, mode_t mode)
-{
-	uint8_t *buf;
-	size_t len;
-	int r = cvm_read_file(src, IMG_MAX_INPUT, &buf, &len);
+	struct stage_entry *e;
+	int r = parents(s, rel);
 
 	if (r < 0)
 		return r;
-	r = put_file(root, rel, buf, len, mode);
-	free(buf);
-	return r;
+	e = push(s, rel, strlen(rel), S_IFREG | (mode & 07777));
+	if (!e)
+		return -ENOMEM;
+	e->own = malloc(len ? len : 1);
+	if (!e->own)
+		return -ENOMEM;
+	memcpy(e->own, data, len);
+	e->data = e->own;
+	e->size = len;
+	return 0;
 }
 
-/* Copies regular files and directories below src into root/rel; anything else
+int stage_copy_file(struct stage *s, const char *src, const char *rel, mode_t mode)
+{
+	struct cvm_file_view view = { 0 };
+	struct stage_entry *e = NULL;
+	int r = cvm_file_view_open(src, IMG_MAX_INPUT, &view);
+
+	if (r == 0)
+		r = parents(s, rel);
+	if (r == 0) {
+		e = push(s, rel, strlen(rel), S_IFREG | (mode & 07777));
+		r = e ? 0 : -ENOMEM;
+	}
+	if (r < 0) {
+		cvm_file_view_close(&view);
+		return r;
+	}
+	/* Mapped, not copied; unmapped by stage_free(). */
+	e->view = view;
+	e->data = view.buf;
+	e->size = view.len;
+	return 0;
+}
+
+/* Regular files and directories below src, as rel/...; anything else
  * (device nodes, sockets, symlinks) is refused so nothing unexpected ends up
- * measured. */
-int copy_tree(const char *src, const char *root, const char *rel)
+ * measured.  Files keep their permission bits; directories appear through
+ * the files in them, as the on-disk copy made them. */
+int stage_copy_tree(struct stage *s, const char *src, const char *rel)
 {
 	DIR *d = opendir(src);
 	struct dirent *e;
@@ -93,24 +151,24 @@ int copy_tree(const char *src, const char *root, const char *rel)
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
-		char s[PATH_MAX], t[PATH_MAX];
+		char sp[PATH_MAX], tp[PATH_MAX];
 		struct stat st;
 
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
-		if (snprintf(s, sizeof(s), "%s/%s", src, e->d_name) >= (int)sizeof(s) ||
-		    snprintf(t, sizeof(t), "%s/%s", rel, e->d_name) >= (int)sizeof(t)) {
+		if (snprintf(sp, sizeof(sp), "%s/%s", src, e->d_name) >= (int)sizeof(sp) ||
+		    snprintf(tp, sizeof(tp), "%s/%s", rel, e->d_name) >= (int)sizeof(tp)) {
 			r = -ENAMETOOLONG;
 			break;
 		}
-		if (lstat(s, &st) < 0) {
+		if (lstat(sp, &st) < 0) {
 			r = -errno;
 			break;
 		}
 		if (S_ISDIR(st.st_mode))
-			r = copy_tree(s, root, t);
+			r = stage_copy_tree(s, sp, tp);
 		else if (S_ISREG(st.st_mode))
-			r = copy_file(s, root, t, st.st_mode & 0777);
+			r = stage_copy_file(s, sp, tp, st.st_mode & 0777);
 		else
 			r = -EINVAL;
 		if (r < 0)
@@ -120,35 +178,51 @@ int copy_tree(const char *src, const char *root, const char *rel)
 	return r;
 }
 
-int rm_tree(const char *path)
+int stage_stop_applets(struct stage *s)
 {
-	DIR *d = opendir(path);
-	struct dirent *e;
+	int r = stage_dir(s, "sbin");
 
-	if (!d)
-		return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-	while ((e = readdir(d))) {
-		char p[PATH_MAX];
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", path, e->d_name);
-		rm_tree(p);
+	for (const char *const *a = STOP_APPLETS; r == 0 && *a; a++) {
+		struct stage_entry *e = push(s, *a + 1, strlen(*a + 1), S_IFLNK | 0777);
+
+		if (!e)
+			return -ENOMEM;
+		e->data = (const uint8_t *)"/init";
+		e->size = 5;
 	}
-	closedir(d);
-	return rmdir(path) < 0 ? -errno : 0;
+	return r;
 }
 
-int stage_stop_applets(const char *stage)
+static int by_name(const void *a, const void *b)
 {
-	char p[PATH_MAX];
-	int r;
+	return strcmp(((const struct stage_entry *)a)->name, ((const struct stage_entry *)b)->name);
+}
 
-	snprintf(p, sizeof(p), "%s/sbin", stage);
-	r = mkdirs(p, 0755);
-	for (const char *const *a = STOP_APPLETS; r == 0 && *a; a++) {
-		snprintf(p, sizeof(p), "%s%s", stage, *a);
-		if (symlink("/init", p) < 0)
-			r = -errno;
+int stage_archive(struct stage *s, uint32_t mtime, uint8_t **ret_buf, size_t *ret_len)
+{
+	struct cvm_cpio w;
+	int r = 0;
+
+	qsort(s->v, s->n, sizeof(*s->v), by_name);
+	cvm_cpio_init(&w);
+	for (size_t i = 0; i < s->n && r == 0; i++) {
+		const struct stage_entry *e = &s->v[i];
+		bool dir = S_ISDIR(e->mode);
+		struct cvm_cpio_entry c = { .name = e->name, .mode = e->mode, .nlink = dir ? 2 : 1, .mtime = mtime,
+					    .data = e->data, .size = e->size };
+
+		if (i + 1 < s->n && strcmp(e->name, s->v[i + 1].name) == 0) {
+			/* The same directory twice is one; anything else twice is
+			 * two things at one path. */
+			if (dir && S_ISDIR(s->v[i + 1].mode))
+				continue;
+			r = -EEXIST;
+			break;
+		}
+		r = cvm_cpio_add(&w, &c);
 	}
+	if (r == 0)
+		r = cvm_cpio_finish(&w, false, ret_buf, ret_len);
+	cvm_cpio_free(&w);
 	return r;
 }

@@ -23,6 +23,20 @@
 #define CVM_CAPTURE_MAX_EVENTLOG ((size_t)16 << 20)
 #define CVM_CAPTURE_MAX_BANKS 4
 
+/* Evidence after the line (written by the init, read by capture-auth.h):
+ * the line's "evidence" member {"format":"az-snp-vtpm"|"az-tdx-vtpm",
+ * "nonce":hex,"size":N,"lines":K,"sha256":hex} and K lines
+ *   CVMKIT-EVIDENCE i/K <at most CVM_CAPTURE_EVIDENCE_CHUNK base64 characters>
+ * whose concatenation is the standard base64 of the N-byte evidence JSON
+ * (exactly what the KBS gets).  Short lines: serial consoles and boot
+ * diagnostics viewers wrap or cut long ones.  The quote's report data is
+ * SHA-384(CVM_CAPTURE_NONCE_DOMAIN || nonce bytes). */
+#define CVM_CAPTURE_EVIDENCE_PREFIX "CVMKIT-EVIDENCE "
+#define CVM_CAPTURE_EVIDENCE_CHUNK 96
+#define CVM_CAPTURE_NONCE_DOMAIN "cvmkit-capture-v1"
+#define CVM_CAPTURE_NONCE_MIN 8
+#define CVM_CAPTURE_NONCE_MAX 64
+
 struct cvm_capture_bank {
 	enum cvm_hash_alg alg;
 	bool have[CVM_PCR_COUNT];

@@ -51,6 +51,13 @@ struct cvm_fat_file {
 int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
 		  const struct cvm_fat_file *files, size_t n_files, uint8_t **ret_buf, size_t *ret_len);
 
+/* The same volume written into DST, size_bytes of zeros owned by the caller
+ * (the ESP's place in a disk image: no buffer of its own, no copy).  DST is
+ * not touched unless the result is 0; the same errors, -EINVAL for a NULL
+ * DST. */
+int cvm_fat_build_into(uint8_t *dst, uint64_t size_bytes, const char *label, uint32_t volume_id, int64_t mtime,
+		       const struct cvm_fat_file *files, size_t n_files);
+
 /* Reads the file at path (components separated by '/'; matched against 8.3
  * names case-insensitively and against long file names, ASCII
  * case-insensitively) from the untrusted FAT12/16/32 image img[0..len).
@@ -65,5 +72,13 @@ int cvm_fat_build(uint64_t size_bytes, const char *label, uint32_t volume_id, in
  * -EINVAL for an empty or over-long path; -ENOMEM. */
 int cvm_fat_read_file(const uint8_t *img, size_t len, const char *path, size_t max,
 		      uint8_t **ret_buf, size_t *ret_len);
+
+/* The same file without a copy: *ret_view points into img (valid as long as
+ * img is), when the file's clusters are one run of consecutive clusters, as
+ * cvm_fat_build() writes them.  The same checks and errors as
+ * cvm_fat_read_file(), and -ENODATA for a file in several pieces (read it
+ * with cvm_fat_read_file()).  No allocation for the file itself. */
+int cvm_fat_view_file(const uint8_t *img, size_t len, const char *path, size_t max,
+		      const uint8_t **ret_view, size_t *ret_len);
 
 #endif

@@ -18,7 +18,27 @@
 #define CVM_LZ4_LEGACY_MAGIC 0x184C2102u
 #define CVM_LZ4_LEGACY_BLOCK ((size_t)8 << 20)
 
-/* Compresses LEN bytes (LEN may be 0: the result is the bare magic).
+/* The writer's compression level: LZ4HC's default. */
+#define CVM_LZ4_LEGACY_LEVEL 9
+
+/* The blocks alone (no magic) of LEN bytes compressed at LEVEL (1..12): the
+ * input in 8 MiB blocks from its start, each compressed on its own.  Blocks
+ * never refer to each other, so the blocks of A followed by the blocks of B
+ * decode to A || B (with a short block in the middle, which lz4(1) and the
+ * kernel accept); this is how a part of the initramfs that did not change
+ * keeps its compressed bytes (initrd.h).  LEN 0 gives no bytes.  Returns 0
+ * with *ret_buf malloc'd (caller frees; never NULL) and *ret_len, -EINVAL (in
+ * NULL with len > 0, bad level), -EFBIG (len > 2 GiB), -ENOMEM or -EIO. */
+int cvm_lz4_legacy_blocks(const uint8_t *in, size_t len, int level, uint8_t **ret_buf, size_t *ret_len);
+
+/* Checks that BLOCKS (no magic) decode to exactly IN, block for block as
+ * cvm_lz4_legacy_blocks() cuts it.  Returns 0, -EBADMSG (anything else:
+ * a size field out of bounds, a block that does not decode, decodes to other
+ * bytes or another length, or bytes left over), -EINVAL or -ENOMEM. */
+int cvm_lz4_legacy_blocks_check(const uint8_t *blocks, size_t blen, const uint8_t *in, size_t len);
+
+/* Compresses LEN bytes at CVM_LZ4_LEGACY_LEVEL: the magic, then
+ * cvm_lz4_legacy_blocks() (LEN may be 0: the result is the bare magic).
  * Returns 0 with *ret_buf malloc'd (caller frees) and *ret_len, -EINVAL for
  * in == NULL with len > 0, -EFBIG for len > 2 GiB, -ENOMEM, or -EIO if liblz4
  * fails. */

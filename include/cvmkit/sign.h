@@ -38,6 +38,13 @@ void cvm_signer_free(struct cvm_signer *s);
 /* The signer's certificate, DER; valid while s lives. */
 const uint8_t *cvm_signer_cert(const struct cvm_signer *s, size_t *ret_len);
 
+/* Whether a firmware whose db holds the certificate der[0, len) lets what s
+ * signs run: the signature carries only s's certificate, so UEFI accepts it
+ * when db holds that certificate or the one that issued it (signature
+ * checked; validity dates ignored, as firmware has no trusted clock).
+ * Returns 1, 0, or -EBADMSG when der is not a certificate. */
+int cvm_signer_authorised_by(const struct cvm_signer *s, const uint8_t *der, size_t len);
+
 /* Signs a SHA-256 digest.  Writes at most cap bytes to sig.  Returns 0 and
  * *ret_len, -ENOSPC (cap too small), -EIO (the crypto layer failed). */
 int cvm_signer_sign_digest(struct cvm_signer *s, const uint8_t digest[32], uint8_t *sig, size_t cap,

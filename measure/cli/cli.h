@@ -151,4 +151,18 @@ void cli_platform_apply(bool azure, struct cvm_rv_set *s);
 int cli_rv_local_json(const struct cvm_rv_set *s, char **ret_text);
 int cli_rv_configmap(const struct cvm_rv_set *s, char **ret_text);
 
+/* measure/cli/capture-auth.c: capture's authentication (include/cvmkit/capture-auth.h):
+ * --nonce HEX (cli_parse_capture_nonce), --vcek FILE (PEM or DER), --amd-root FILE,
+ * --intel-root FILE, --unauthenticated.  cli_capture_run: EXIT_OK; EXIT_MISMATCH (1)
+ * when the evidence is missing or refused, naming the check; EXIT_USAGE; EXIT_DATA
+ * (unreadable input). */
+struct cli_capture_auth {
+	uint8_t nonce[64];
+	size_t nonce_len;
+	const char *vcek, *amd_root, *intel_root;
+	bool unauthenticated;
+};
+int cli_parse_capture_nonce(const char *arg, void *auth);
+int cli_capture_run(const char *path, const bool *sel, bool rvps, const struct cli_capture_auth *o);
+
 #endif

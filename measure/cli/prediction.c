@@ -148,8 +148,7 @@ int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, st
 {
 	struct cvm_prediction *p = NULL;
 	struct cvm_predict_opts o = *opts_in, *opts = &o;
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	struct cvm_file_view img = { 0 };
 	int r, code;
 
 	code = sb_load();
@@ -161,12 +160,13 @@ int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, st
 
 	if (!p)
 		return fatal(EXIT_DATA, "unable to predict %s: %s", path, strerror(ENOMEM));
-	r = cvm_read_file(path, MAX_IMAGE_SIZE, &buf, &len);
+	/* Mapped, not read: a 20 MB disk is neither allocated nor copied. */
+	r = cvm_file_view_open(path, MAX_IMAGE_SIZE, &img);
 	if (r < 0) {
 		code = fatal(EXIT_DATA, "unable to read %s: %s", path, strerror(-r));
 		goto out;
 	}
-	r = cvm_predict_image(buf, len, opts, p);
+	r = cvm_predict_image(img.buf, img.len, opts, p);
 	if (r == -EKEYREJECTED) {
 		code = fatal(EXIT_DATA, "unable to predict %s: Secure Boot is on and no db entry of %s authorises the UKI "
 					"(unsigned, or signed by a key the firmware does not trust): the firmware refuses it",
@@ -180,7 +180,7 @@ int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, st
 	*ret = p;
 	p = NULL;
 out:
-	free(buf);
+	cvm_file_view_close(&img);
 	free(p);
 	return code;
 }

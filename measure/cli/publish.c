@@ -13,24 +13,9 @@
 #include "cvmkit/fileio.h"
 #include "cvmkit/predict.h"
 #include "cvmkit/refvalues.h"
+#include "cvmkit/writeout.h"
 
 #include "cli.h"
-
-/* Writes cJSON text plus a newline to PATH atomically. */
-static int write_json_file(const char *path, cJSON *root)
-{
-	char *text = root ? cJSON_Print(root) : NULL;
-	size_t n;
-	int r;
-
-	if (!text)
-		return -ENOMEM;
-	n = strlen(text);
-	text[n] = '\n'; /* cJSON_Print's NUL becomes the final newline */
-	r = cvm_write_file_atomic(path, text, n + 1, 0644);
-	free(text);
-	return r;
-}
 
 int verb_publish(int argc, char **argv)
 {
@@ -132,31 +117,35 @@ int verb_publish(int argc, char **argv)
 		}
 		cJSON_AddItemToObject(root, "workload_image", wi);
 	}
-	snprintf(path, sizeof(path), "%s/measurements.json", dir);
-	r = write_json_file(path, root);
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/reference-values.json", dir);
-		/* The same bytes reference-values prints: the message and a newline. */
-		size_t n = strlen(rvps);
-		char *t = realloc(rvps, n + 2);
-		r = t ? 0 : -ENOMEM;
-		if (t) {
+	/* The five files in one batch (cvm_write_files_atomic): written, synced
+	 * together, then renamed; not one sync and journal commit each. */
+	{
+		static const char *const names[] = { "measurements.json", "reference-values.json", "corim.cbor",
+						     "reference_value", "rvps-reference-values.yaml" };
+		char paths[5][sizeof(path)];
+		struct cvm_file_out outs[5];
+		char *json = root ? cJSON_Print(root) : NULL;
+		size_t jn = json ? strlen(json) : 0, rn = strlen(rvps);
+		char *t = realloc(rvps, rn + 2);
+
+		if (t)
 			rvps = t;
-			memcpy(rvps + n, "\n", 2);
-			r = cvm_write_file_atomic(path, rvps, n + 1, 0644);
+		r = json && t ? 0 : -ENOMEM;
+		if (r == 0) {
+			json[jn] = '\n'; /* cJSON_Print's NUL becomes the final newline */
+			/* The same bytes reference-values prints: the message and a newline. */
+			memcpy(rvps + rn, "\n", 2);
+			outs[0] = (struct cvm_file_out){ paths[0], (const uint8_t *)json, jn + 1, NULL, 0 };
+			outs[1] = (struct cvm_file_out){ paths[1], (const uint8_t *)rvps, rn + 1, NULL, 0 };
+			outs[2] = (struct cvm_file_out){ paths[2], corim, corim_len, NULL, 0 };
+			outs[3] = (struct cvm_file_out){ paths[3], (const uint8_t *)local, strlen(local), NULL, 0 };
+			outs[4] = (struct cvm_file_out){ paths[4], (const uint8_t *)cm, strlen(cm), NULL, 0 };
+			for (size_t i = 0; i < 5; i++)
+				snprintf(paths[i], sizeof(paths[i]), "%s/%s", dir, names[i]);
+			r = cvm_write_files_atomic(outs, 5, 0644);
 		}
-	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/corim.cbor", dir);
-		r = cvm_write_file_atomic(path, corim, corim_len, 0644);
-	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/reference_value", dir);
-		r = cvm_write_file_atomic(path, local, strlen(local), 0644);
-	}
-	if (r == 0) {
-		snprintf(path, sizeof(path), "%s/rvps-reference-values.yaml", dir);
-		r = cvm_write_file_atomic(path, cm, strlen(cm), 0644);
+		free(json);
+		snprintf(path, sizeof(path), "%s", dir);
 	}
 	if (r < 0)
 		code = fatal(EXIT_DATA, "unable to write %s: %s", path, strerror(-r));

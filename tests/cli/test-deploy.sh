@@ -8,7 +8,8 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
 deploy=$top/scripts/cvm-deploy
 work=$(mktemp -d "${TMPDIR:-/tmp}/test-deploy.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+pidfile=$work/swtpm.pid
+trap '[ -s "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; rm -rf "$work"' EXIT
 
 pass=0 fail=0
 ok() { pass=$((pass + 1)); echo "  ok: $*"; }
@@ -46,7 +47,7 @@ case "$1 $2" in
 "vm list-skus") [ "${FAKE_AZ_NO_SIZE:-0}" = 1 ] || echo "Standard_DC2as_v5" ;;
 "group exists") echo "${FAKE_AZ_GROUP_EXISTS:-false}" ;;
 "storage account") [ "$3" = keys ] && echo "c2VjcmV0LWtleQ==" ;;
-"vm boot-diagnostics") cat "$FAKE_AZ_BOOTLOG" ;;
+"vm boot-diagnostics") if [ -n "${FAKE_AZ_SIM:-}" ]; then "$FAKE_AZ_SIM"; else cat "$FAKE_AZ_BOOTLOG"; fi ;;
 esac
 exit 0
 EOF
@@ -60,16 +61,26 @@ p0=$(printf 'pcr0' | sha256sum | cut -c1-64)
 	echo "[    3.000000] init: phase workload"
 } >"$work/bootlog"
 export FAKE_AZ_LOG=$work/calls FAKE_AZ_BOOTLOG=$work/bootlog
+# The deploy's own boot log: the simulated Azure SNP vTPM served over TCP, evidence for the
+# nonce up wrote (tests/cli/capture-bootlog.py).
+sim_ok=0
+if command -v swtpm >/dev/null && [ -x build/bin/cvm-attest ] &&
+	tests/tools/azure-vtpm-sim.sh provision --state "$work/tpm-state" --out "$work/sim" >"$work/provision.log" 2>&1; then
+	tport=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	tests/tools/azure-vtpm-sim.sh serve --state "$work/tpm-state" --port "$tport" --pidfile "$pidfile" && sim_ok=1
+	export CVM_ATTEST=$top/build/bin/cvm-attest SIM_DIR=$work/sim SIM_TPM=tcp:127.0.0.1:$tport EVIDENCE_OUT=$work/evidence.json
+fi
 sub=11111111-2222-3333-4444-555555555555
 common=(--name demo --location westeurope --subscription "$sub")
 
 echo "== dry run equals the recorded call sequence"
-"$deploy" up "${common[@]}" --out "$work/out" --dry-run >"$work/dry-up" 2>"$work/dry-up.err"
+"$deploy" up "${common[@]}" --out "$work/out" --dry-run --amd-root "$work/sim/amd-root.pem" >"$work/dry-up" 2>"$work/dry-up.err"
 check "dry run of up exits 0" [ $? -eq 0 ]
 check "dry run of up prints commands ($(wc -l <"$work/dry-up") lines)" [ "$(wc -l <"$work/dry-up")" -ge 12 ]
 : >"$work/calls"
-PATH=$work/bin:$PATH "$deploy" up "${common[@]}" --out "$work/out" >"$work/up.out" 2>"$work/up.err"
-check "up with the fake az exits 0" [ $? -eq 0 ] || cat "$work/up.err"
+FAKE_AZ_SIM=$top/tests/cli/capture-bootlog.py PATH=$work/bin:$PATH "$deploy" up "${common[@]}" --out "$work/out" \
+	--amd-root "$work/sim/amd-root.pem" >"$work/up.out" 2>"$work/up.err"
+rc=$?; check "up with the fake az exits 0" [ $rc -eq 0 ]; [ $rc -eq 0 ] || cat "$work/up.err"
 check "up's recorded az calls equal the dry run's commands" diff -u "$work/dry-up" "$work/calls"
 check "up prints the measured-boot line" grep -q '^CVMKIT-MEASURED-BOOT {"version":1' "$work/up.out"
 check "up reports per-step timings" grep -qE '  done in [0-9]+ ms' "$work/up.err"
@@ -80,16 +91,26 @@ check "the VM is a CVM with VMGuestStateOnly and a vTPM" \
 check "the image definition is ConfidentialVmSupported, V2, x64, Linux" \
 	grep -q 'image-definition create .*--os-type Linux .*--hyper-v-generation V2 --architecture x64 --features SecurityType=ConfidentialVmSupported' "$work/calls"
 pv=$work/out/azure-demo.platform-values.json
-if [ -x build/bin/cvm-measure ]; then
+ud=$work/out/azure-demo.initdata.toml
+nonce=$(sed -n 's/^"cvmkit.report_nonce" = "\([0-9a-f]*\)"$/\1/p' "$ud" 2>/dev/null)
+check "up wrote the initdata userData with a fresh 32-byte nonce" [ "${#nonce}" -eq 64 ]
+check "vm create passes that document as --user-data" grep -q "vm create .*--user-data $ud" "$work/calls"
+check "the state file records the nonce for wait" grep -qx "capture_nonce=$nonce" "$work/out/azure-demo.state"
+if [ -x build/bin/cvm-measure ] && [ "$sim_ok" = 1 ]; then
+	check "up ran capture --nonce and the evidence verified" grep -q 'az-snp-vtpm evidence verified' "$work/up.err"
 	check "platform values captured" [ -s "$pv" ]
 	# RVPS "sample" message: the reference values are the base64 JSON payload.
 	/usr/bin/python3 -c 'import base64,json,sys; print(json.dumps(json.loads(base64.b64decode(json.load(open(sys.argv[1]))["payload"]))))' \
 		"$pv" >"$work/pv-payload" 2>&1
-	check "captured snp_pcr00 is the boot log's PCR 0" grep -q "\"snp_pcr00\": \[\"$p0\"\]" "$work/pv-payload"
+	p0=$(jq -r '.tpm_quote.pcrs[0]' "$work/evidence.json")
+	check "captured snp_pcr00 is the quoted PCR 0" grep -q "\"snp_pcr00\": \[\"$p0\"\]" "$work/pv-payload"
 	check "captured snp_pcr03 present" grep -q '"snp_pcr03"' "$work/pv-payload"
+	want=$(/usr/bin/python3 -c 'import base64, sys; print(base64.b64encode(open(sys.argv[1], "rb").read()[0x90:0xC0]).decode())' "$work/sim/snp-report.bin")
+	check "captured measurement is the simulator's SNP MEASUREMENT" grep -q "\"measurement\": \[\"$want\"\]" "$work/pv-payload"
 	check "PCR 6 (per VM) is never captured" bash -c "! grep -q 'pcr06' '$work/pv-payload'"
+	check "not labelled unauthenticated" bash -c "! grep -q cvmkit_capture '$work/pv-payload'"
 else
-	not_ok "build/bin/cvm-measure is built (run make first)"
+	not_ok "build/bin/cvm-measure, build/bin/cvm-attest and swtpm for the simulated boot log (make; setup-host.sh test)"
 fi
 check "the state file records the created resource group" grep -qx 'rg_created=1' "$work/out/azure-demo.state"
 
@@ -113,6 +134,22 @@ PATH=$work/bin:$PATH "$deploy" delete --name demo --out "$work/out" --yes >/dev/
 cut -d' ' -f2-4 "$work/calls" >"$work/del-order"
 printf '%s\n' 'vm delete -g' 'sig image-version delete' 'sig image-definition delete' 'sig delete -g' 'storage account delete' >"$work/del-expect"
 check "delete order: VM, image version, definition, gallery, storage account" diff -u "$work/del-expect" "$work/del-order"
+
+echo "== a user's initdata gets the nonce added; a cloud-config is passed as is"
+printf 'version = "0.1.0"\nalgorithm = "sha256"\n\n[data]\n"cdh.toml" = """\nsocket = "unix:///run/cdh.sock"\n"""' >"$work/user.toml"
+PATH=$work/bin:$PATH "$deploy" up --name merged --location westeurope --subscription "$sub" --out "$work/out" --no-wait \
+	--user-data "$work/user.toml" >/dev/null 2>&1
+m=$work/out/azure-merged.initdata.toml
+check "merged document starts with the user's bytes" cmp -s -n "$(stat -c %s "$work/user.toml")" "$work/user.toml" "$m"
+check "merged document ends with the nonce in [data]" bash -c "tail -1 '$m' | grep -qE '^\"cvmkit.report_nonce\" = \"[0-9a-f]{64}\"\$'"
+check "merged document parses as initdata with both keys (cvm-measure initdata)" \
+	bash -c "build/bin/cvm-measure initdata '$m' --json | jq -e '.data | has(\"cdh.toml\") and has(\"cvmkit.report_nonce\")' >/dev/null"
+printf '#cloud-config\nwrite_files: []\n' >"$work/cc.yaml"
+: >"$work/calls"
+PATH=$work/bin:$PATH "$deploy" up --name cc --location westeurope --subscription "$sub" --out "$work/out" --no-wait \
+	--user-data "$work/cc.yaml" >/dev/null 2>"$work/cc.err"
+check "a cloud-config is passed as is, saying there is no nonce" \
+	bash -c "grep -q 'vm create .*--user-data $work/cc.yaml' '$work/calls' && grep -q 'no capture nonce' '$work/cc.err'"
 
 echo "== bad input fails before any az call, with one clear line"
 expect_fail() { # expect_fail CODE PATTERN DESCRIPTION -- command...

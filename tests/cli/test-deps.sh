@@ -25,7 +25,7 @@ declare -A allowed=(
 	[attest]="attest net common"
 	[verify]="verify attest net common"
 	[image]="image common"
-	[measure]="measure image common"
+	[measure]="measure image verify attest common"
 	[ovmf]="ovmf common"
 )
 # A CLI (MODULE/main.c, MODULE/cli/*.c) may use more than its library:

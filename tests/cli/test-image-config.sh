@@ -45,6 +45,8 @@ accepted() {
 
 accepted "demo config" 
 accepted "kbs over https" "${kbs[@]}" --kbs-secret "S kbs:///r/t/x env"
+accepted "report_evidence = require with a network" --init-report-evidence require --network-mode dhcp
+accepted "fixed report_nonce" --init-report-nonce "$(printf '%064d' 7)"
 
 # [kbs] allow_plain_http is gone: plain HTTP lets the network choose the secrets.
 refused "http kbs url" "\[kbs\] url 'http://kbs.example:80'.*https://" \
@@ -57,6 +59,12 @@ refused "allow_plain_http key" "kbs.allow_plain_http: no such configuration key"
 refused "on_exit value" "init would refuse 'on_exit = sideways' at boot" --init-on-exit sideways
 refused "report_pcrs value" "init would refuse 'report_pcrs = maybe' at boot" --init-report-pcrs maybe
 refused "dump_eventlog value" "init would refuse 'dump_eventlog = 2x' at boot" --init-dump-eventlog 2x
+refused "report_evidence value" "init would refuse 'report_evidence = always' at boot" --init-report-evidence always
+refused "report_nonce not hex" "init would refuse 'report_nonce = 00112233445566zz' at boot" --init-report-nonce 00112233445566zz
+refused "report_nonce too short (8 bytes minimum)" "init would refuse 'report_nonce = 00112233' at boot" --init-report-nonce 00112233
+refused "report_evidence = require without a network" "init would refuse" --init-report-evidence require
+refused "report_evidence = require without the report" "init would refuse" --init-report-evidence require \
+	--network-mode dhcp --init-report-pcrs no
 accepted "on_exit reboot" --init-on-exit reboot
 
 # IMDS speaks plain HTTP only.
@@ -105,6 +113,15 @@ for args in "--set foo.bar=1" "--workload-bogus x" "--kernel-cmdline $long"; do
 		bash -c "! grep -q 'kernel modules\|kernel: fatal' '$tmp/build.err'"
 	check "build.sh ${args:0:30}: no output" test ! -e "$tmp/out-build/uki.efi"
 done
+
+# --check --get KEY (build.sh's one call): the value only once the whole
+# configuration passed, else the error and nothing on stdout.
+"$img" config --config "$conf" --check --get kernel.modules >"$tmp/out" 2>"$tmp/err"
+check "--check --get: exit 0, the modules" bash -c "[ $? -eq 0 ] && grep -qw virtio_blk '$tmp/out' && [ ! -s '$tmp/err' ]"
+"$img" config --config "$conf" --check --get kernel.modules --set foo.bar=1 >"$tmp/out" 2>"$tmp/err"
+check "--check --get, unknown key: exit 2, nothing printed" bash -c "[ $? -eq 2 ] && [ ! -s '$tmp/out' ] && grep -q foo.bar '$tmp/err'"
+"$img" config --config "$conf" --check --get kernel.modules --kernel-cmdline "$(head -c 3000 /dev/zero | tr '\0' x)" >"$tmp/out" 2>"$tmp/err"
+check "--check --get, a value the build refuses: exit 2, nothing printed" bash -c "[ $? -eq 2 ] && [ ! -s '$tmp/out' ]"
 
 # build.sh --help: the description, then one option list, no shell lines.
 ./build.sh --help >"$tmp/help" 2>&1

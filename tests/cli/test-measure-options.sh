@@ -68,7 +68,11 @@ EOF
 "$bin" initdata --help | tail -n 4 >"$work/got"
 check "initdata --help option list and text after it" cmp -s "$work/initdata" "$work/got"
 # Verbs whose options are not listed print their prose only.
-check "capture --help is its prose (6 lines)" [ "$("$bin" capture --help | wc -l)" -eq 6 ]
+"$bin" capture --help >"${TMPDIR:-/tmp}/capture-help.$$"
+check "capture --help: its prose, then the authentication options from the table" \
+	bash -c 'grep -q "^  --nonce HEX  *the deployment" "$0" && grep -q "^  --unauthenticated  *verify nothing" "$0" &&
+		grep -q "Exit: 0 ok, 1 evidence" "$0"' "${TMPDIR:-/tmp}/capture-help.$$"
+rm -f "${TMPDIR:-/tmp}/capture-help.$$"
 check "sign --help is its prose (9 lines)" [ "$("$bin" sign --help | wc -l)" -eq 9 ]
 
 echo "== refusals, one per kind"

@@ -62,5 +62,34 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$w
 "$img" sign --secureboot-key "$work/ec.key" --secureboot-cert "$work/ec.pem" --in "$work/stub.efi" --out "$work/e2.efi"
 check "ECDSA P-256: sbverify accepts it" sbverify --cert "$work/ec.pem" "$work/e1.efi"
 check "ECDSA P-256: deterministic (RFC 6979)" cmp -s "$work/e1.efi" "$work/e2.efi"
+
+# ---- [secureboot] db must authorise the signing certificate (itself or its
+# issuer), or the CVM would refuse the image at its first boot.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/ca.key" -out "$work/ca.pem" \
+	-subj /CN=cvmkit-test-db-ca -days 2 -addext basicConstraints=critical,CA:TRUE -addext keyUsage=keyCertSign 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$work/leaf.key" -out "$work/leaf.csr" \
+	-subj /CN=cvmkit-test-signer 2>/dev/null
+openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" -set_serial 7 -days 1 \
+	-out "$work/leaf.pem" 2>/dev/null
+check "openssl: the CA issued the signing certificate" openssl verify -CAfile "$work/ca.pem" "$work/leaf.pem"
+[ -x "$top/build/guest/init" ] || make -C "$top" -s build/guest/init >/dev/null || exit 1
+dbbuild() { # NAME DB...: cvm-image build signed with leaf, db as given
+	local out=$work/db-$1; shift
+	local dbs=()
+	for d in "$@"; do dbs+=(--secureboot-db "$d"); done
+	"$img" build --workload "$top/build/guest/hello" --init "$top/build/guest/init" \
+		--stub "$work/stub.efi" --linux "$("$top/scripts/kernel.sh" vmlinuz)" --uname test \
+		--secureboot-key "$work/leaf.key" --secureboot-cert "$work/leaf.pem" "${dbs[@]}" \
+		--out "$out" >"$out.log" 2>&1
+}
+dbbuild unrelated "$work/other.pem"; rc=$?
+check "db without the signer or its issuer: exit 2, the message says why" \
+	bash -c "[ $rc -eq 2 ] && grep -qF 'unable to use [secureboot] db: none of its certificates is [secureboot] cert or the one that issued it' '$work/db-unrelated.log'"
+check "db without the signer or its issuer: no image written" test ! -e "$work/db-unrelated/uki.efi" -a ! -e "$work/db-unrelated/azure-uefi-settings.json"
+dbbuild issuer "$work/other.pem" "$work/ca.pem"
+check "db holding the issuing CA: built" test $? -eq 0 -a -s "$work/db-issuer/uki.efi"
+check "the UKI it signed verifies against that CA (sbverify)" sbverify --cert "$work/ca.pem" "$work/db-issuer/uki.efi"
+dbbuild self "$work/leaf.pem"
+check "db holding the signing certificate itself: built" test $? -eq 0 -a -s "$work/db-self/uki.efi"
 echo "test-secureboot-sign: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]

@@ -167,6 +167,18 @@ static void fat12_and_fat32_built(void **state)
 		assert_int_equal(cvm_fat_read_file(img, len, "/A/B/C/D.TXT", MIB, &back, &blen), 0);
 		assert_int_equal(blen, 5);
 		free(back);
+		/* The writer lays each file out in one run: viewed in place. */
+		{
+			const uint8_t *v;
+			size_t vlen;
+
+			assert_int_equal(cvm_fat_view_file(img, len, "EFI/BOOT/BOOTX64.EFI", MIB, &v, &vlen), 0);
+			assert_int_equal(vlen, 300000);
+			assert_true(v > img && v + vlen <= img + len);
+			assert_memory_equal(v, data, vlen);
+			assert_int_equal(cvm_fat_view_file(img, len, "EFI/BOOT/BOOTX64.EFI", 1000, &v, &vlen), -EFBIG);
+			assert_int_equal(cvm_fat_view_file(img, len, "EFI/BOOT/NOPE", MIB, &v, &vlen), -ENOENT);
+		}
 		if (have_tools()) {
 			dir = tu_mkdtemp();
 			snprintf(path, sizeof(path), "%s/esp.img", dir);
@@ -328,8 +340,12 @@ static void reads_mkfs_fat_images(void **state)
 			 "mcopy -i %s %s ::efi/boot/bootx64.efi && "
 			 "mcopy -i %s %s '::efi/A Long File Name.data' && "
 			 "mcopy -i %s %s ::Deep/Er/Mixed.Case && "
-			 "mdel -i %s ::efi/boot/bootx64.efi && mcopy -i %s %s ::efi/boot/bootx64.efi",
-			 fs[i].opts, path, fs[i].kib, path, path, src, path, src, path, src, path, path, src);
+			 "mdel -i %s ::efi/boot/bootx64.efi && mcopy -i %s %s ::efi/boot/bootx64.efi && "
+			 /* a hole before another file: the next file starts in it and continues after */
+			 "head -c 2000 %s > %s.small && mcopy -i %s %s.small ::hole && mcopy -i %s %s.small ::keep && "
+			 "mdel -i %s ::hole && mcopy -i %s %s ::frag.bin",
+			 fs[i].opts, path, fs[i].kib, path, path, src, path, src, path, src, path, path, src,
+			 src, src, path, src, path, src, path, path, src);
 		assert_int_equal(system(cmd), 0);
 		img = tu_read(path, &len);
 
@@ -341,6 +357,26 @@ static void reads_mkfs_fat_images(void **state)
 		assert_int_equal(blen, 123457);
 		assert_memory_equal(back, data, blen);
 		free(back);
+		/* mtools wrote this one in one run; frag.bin starts in a hole. */
+		{
+			const uint8_t *v;
+			size_t vlen;
+			int r;
+
+			assert_int_equal(cvm_fat_view_file(img, len, "efi/A Long File Name.data", MIB, &v, &vlen), 0);
+			assert_int_equal(vlen, 123457);
+			assert_memory_equal(v, data, vlen);
+			/* (FAT32's next-free hint makes mtools skip the hole there) */
+			r = cvm_fat_view_file(img, len, "frag.bin", MIB, &v, &vlen);
+			if (i < 2)
+				assert_int_equal(r, -ENODATA);
+			else if (r == 0)
+				assert_memory_equal(v, data, 123457);
+			assert_int_equal(cvm_fat_read_file(img, len, "frag.bin", MIB, &back, &blen), 0);
+			assert_int_equal(blen, 123457);
+			assert_memory_equal(back, data, blen);
+			free(back);
+		}
 		assert_int_equal(cvm_fat_read_file(img, len, "EFI/a long file NAME.DATA", MIB, &back, &blen), 0);
 		free(back);
 		assert_int_equal(cvm_fat_read_file(img, len, "deep/er/mixed.case", MIB, &back, &blen), 0);

@@ -444,6 +444,31 @@ static void checksum_known(void **state)
 	assert_int_equal(cvm_pe_checksum(a, 5, 100), 0x0609 + 5);
 	assert_int_equal(cvm_pe_checksum(c, 4, 100), 0x0002 + 4);
 	assert_int_equal(cvm_pe_checksum(s, 8, 2), 0x0201 + 0x0807 + 8);
+	/* A non-zero multiple of 0xffff folds to 0xffff, zeros stay 0. */
+	assert_int_equal(cvm_pe_checksum(c, 2, 100), 0xffff + 2);
+	assert_int_equal(cvm_pe_checksum((const uint8_t[]){ 0xff, 0xff, 0xff, 0xff }, 4, 100), 0xffff + 4);
+	assert_int_equal(cvm_pe_checksum((const uint8_t[]){ 0, 0, 0, 0 }, 4, 100), 4);
+	/* 0x0201 + 0xbbaa + 0xddcc (+ 0x0007) = 0x19b77 (0x19b7e): folded 0x9b78 (0x9b7f) */
+	assert_int_equal(cvm_pe_checksum(s, 8, 7), 0x9b7f + 8);
+	assert_int_equal(cvm_pe_checksum(s, 8, 6), 0x9b78 + 8);
+	/* Against the definition (add a word, fold the carry), on lengths,
+	 * field offsets and contents that reach every branch, including a
+	 * field cut by the end and sums beyond 32 bits' worth of words. */
+	for (size_t t = 0; t < 40; t++) {
+		size_t len = t < 20 ? t * 7 + 1 : (t - 19) * 99991 + (t & 1), off = (t * 37) % (len + 3);
+		uint8_t *b = malloc(len);
+		uint64_t sum = 0;
+
+		for (size_t i = 0; i < len; i++)
+			b[i] = t % 3 == 0 ? 0xff : (uint8_t)(i * 2654435761u >> 13);
+		for (size_t i = 0; i < len; i += 2) {
+			uint32_t lo = i - off < 4 ? 0 : b[i], hi = i + 1 >= len || i + 1 - off < 4 ? 0 : b[i + 1];
+			sum += lo | hi << 8;
+			sum = (sum & 0xffff) + (sum >> 16);
+		}
+		assert_int_equal(cvm_pe_checksum(b, len, off), (uint32_t)(sum + len));
+		free(b);
+	}
 }
 
 /* The signed vmlinuz carries a correct CheckSum (objdump -p: 00b3f6a5). */

@@ -157,12 +157,59 @@ static void odd_sizes(void **state)
 	free(dir);
 }
 
+/* Replacing a big file: the new bytes are in place when the call returns,
+ * the old inode is never written to (a reader holding it open keeps its
+ * bytes), and its extra name, and a leftover one, are gone soon after. */
+static void replace_big_file(void **state)
+{
+	char *dir = tu_mkdtemp(), a[600], stale[600];
+	size_t len = 2 * MIB, blen;
+	uint8_t *x = malloc(len), *y = malloc(len), *back;
+	int fd;
+
+	memset(x, 'x', len);
+	memset(y, 'y', len);
+	snprintf(a, sizeof(a), "%s/disk.raw", dir);
+	snprintf(stale, sizeof(stale), "%s/.disk.raw.old", dir);
+	{
+		struct cvm_file_out o[] = { { a, x, len, NULL, 0 } };
+		assert_int_equal(cvm_write_files_atomic(o, 1, 0644), 0);
+	}
+	fd = open(a, O_RDONLY);
+	assert_true(fd >= 0);
+	{
+		struct cvm_file_out o[] = { { stale, (const uint8_t *)"left over", 9, NULL, 0 } };
+		assert_int_equal(cvm_write_files_atomic(o, 1, 0644), 0);
+	}
+	{
+		struct cvm_file_out o[] = { { a, y, len, NULL, 0 } };
+		assert_int_equal(cvm_write_files_atomic(o, 1, 0644), 0);
+	}
+	back = tu_read(a, &blen);
+	assert_int_equal(blen, len);
+	assert_memory_equal(back, y, len);
+	free(back);
+	back = malloc(len);
+	assert_int_equal(pread(fd, back, len, 0), (ssize_t)len);
+	assert_memory_equal(back, x, len);
+	free(back);
+	close(fd);
+	for (int i = 0; i < 500 && count_entries(dir) != 1; i++)
+		usleep(10000);
+	assert_int_equal(count_entries(dir), 1);
+	free(x);
+	free(y);
+	tu_rmtree(dir);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(sparse_pair_reads_back),
 		cmocka_unit_test(all_or_nothing),
 		cmocka_unit_test(odd_sizes),
+		cmocka_unit_test(replace_big_file),
 	};
 	return cmocka_run_group_tests_name("writeout", tests, NULL, NULL);
 }
