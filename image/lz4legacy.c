@@ -86,8 +86,10 @@ int cvm_lz4_legacy_blocks_check(const uint8_t *blocks, size_t blen, const uint8_
 
 	if ((!blocks && blen) || (!in && len))
 		return -EINVAL;
+	/* Scratch for the largest block this input can need: a block must decode
+	 * to exactly its share, so one decoding to more fails for space. */
 	if (len) {
-		tmp = malloc(CVM_LZ4_LEGACY_BLOCK);
+		tmp = malloc(len < CVM_LZ4_LEGACY_BLOCK ? len : CVM_LZ4_LEGACY_BLOCK);
 		if (!tmp)
 			return -ENOMEM;
 	}
@@ -107,7 +109,7 @@ int cvm_lz4_legacy_blocks_check(const uint8_t *blocks, size_t blen, const uint8_
 			r = -EBADMSG;
 			goto out;
 		}
-		n = LZ4_decompress_safe((const char *)blocks + off, (char *)tmp, (int)c, (int)CVM_LZ4_LEGACY_BLOCK);
+		n = LZ4_decompress_safe((const char *)blocks + off, (char *)tmp, (int)c, (int)want);
 		if (n < 0 || (size_t)n != want || memcmp(tmp, in + done, want) != 0) {
 			r = -EBADMSG;
 			goto out;
