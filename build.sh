@@ -3,11 +3,16 @@
 # installs what it needs; otherwise it prints the apt-get command and stops.
 #
 #   ./build.sh [--config FILE] [--workload FILE] [--out DIR] [--sign-key KEY.pem
-#              [--sign-key-pass-file FILE]] [any cvm-image option...]
+#              [--sign-key-pass-file FILE]] [--secureboot-vars SOURCE [--secure-boot on|off]
+#              [--secureboot-db-append CERT]...] [any cvm-image option...]
 #
 # Writes DIR (default out/): uki.efi, disk.raw, disk.vhd, measurements.json,
 # reference-values.json, corim.cbor; with --sign-key also the signed bundle
 # (corim.signed.cbor, *.cose, provenance.json: cvm-measure sign --help).
+# --secureboot-vars and its two companions go to `cvm-measure publish`, so that
+# the published PCR 7 describes the platform's Secure Boot variables (an OVMF
+# VARS.fd, or Azure's key template JSON with your db appended); without them
+# the measurements describe Secure Boot off.
 # With no arguments it builds the demo workload.  Every timestamp comes from SOURCE_DATE_EPOCH
 # (default: the last commit's time), so two builds of one commit are identical.
 set -euo pipefail
@@ -15,7 +20,7 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")" && pwd)
 cd "$top"
 
-out=out config="" pass=() sign=()
+out=out config="" pass=() sign=() sbvars=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift 2 ;;
@@ -24,6 +29,7 @@ while [ $# -gt 0 ]; do
 	--config=*) config=${1#--config=}; shift ;;
 	--sign-key) sign+=(--sign-key "$2"); shift 2 ;;
 	--sign-key-pass-file) sign+=(--key-pass-file "$2"); shift 2 ;;
+	--secureboot-vars|--secure-boot|--secureboot-db-append) sbvars+=("$1" "$2"); shift 2 ;;
 	-h|--help)
 		awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 		echo
@@ -84,6 +90,11 @@ if [ ${#sign[@]} -gt 0 ]; then
 	[ -z "$commit" ] || sign+=(--source-commit "$commit")
 fi
 [ -f "$out/workload-image.json" ] && sign+=(--workload-image "$out/workload-image.json")
+if [ ${#sbvars[@]} -eq 0 ] && [ -n "$(build/bin/cvm-image config --config "$config" "${pass[@]}" --get secureboot.key)" ]; then
+	echo "build.sh: note: the UKI is signed but no --secureboot-vars was given: measurements.json and the" \
+		"reference values describe Secure Boot off (PCR 7 not pinned); see README, Secure Boot" >&2
+fi
+sign+=("${sbvars[@]}")
 build/bin/cvm-measure publish "$out/disk.raw" --out "$out" "${sign[@]}" ||
 	{ echo "build.sh: fatal: unable to publish the measurements of $out/disk.raw" >&2; exit 1; }
 step "done: $out"

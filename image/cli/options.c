@@ -48,8 +48,9 @@ enum { OPT_CONFIG = 1000, OPT_SET, OPT_INIT, OPT_STUB, OPT_LINUX, OPT_UNAME, OPT
 /* Options: fixed ones plus one per schema key ("--section-key"). */
 int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 {
-	static struct option opts[64 + 24];
-	static char names[64][80];
+	enum { MAX_KEYS = 96 };
+	static struct option opts[MAX_KEYS + 24];
+	static char names[MAX_KEYS][80];
 	struct { const char *name; char *value; } sets[256];
 	size_t n_opts = 0, n_sets = 0;
 	int o, idx, r;
@@ -64,9 +65,13 @@ int parse_args(int argc, char **argv, struct args *a, struct cvm_conf *c)
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE }, { "check", no_argument, NULL, OPT_CHECK },
 		{ "in", required_argument, NULL, OPT_IN },          { "cache", required_argument, NULL, OPT_CACHE },
 	};
+	_Static_assert(sizeof(fixed) / sizeof(fixed[0]) < 24, "opts[] has room for 23 fixed options");
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		opts[n_opts++] = fixed[i];
 	for (size_t i = 0; cvm_conf_schema[i].section; i++) {
+		/* Every test run stops here the day the schema outgrows the table. */
+		if (i == MAX_KEYS)
+			return fail(1, "parse options: the configuration schema has more than %d keys", MAX_KEYS);
 		snprintf(names[i], sizeof(names[i]), "%s-%s", cvm_conf_schema[i].section, cvm_conf_schema[i].key);
 		for (char *p = names[i]; *p; p++)
 			if (*p == '_')

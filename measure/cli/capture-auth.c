@@ -6,9 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/x509_crt.h>
-
 #include "cvmkit/capture-auth.h"
+#include "cvmkit/cert.h"
 #include "cvmkit/fileio.h"
 #include "cvmkit/hex.h"
 #include "cvmkit/refvalues.h"
@@ -39,19 +38,22 @@ static int read_opt(const char *path, size_t max, uint8_t **buf, size_t *len, co
 	return EXIT_OK;
 }
 
-int cli_capture_run(const char *path, const bool *sel, bool rvps, const struct cli_capture_auth *o)
+/* Verifies PATH's evidence (or, with --unauthenticated, nothing) and adds
+ * its SHA-256 PCRs to s; the platform value, when the evidence carries one,
+ * lands in *ret (measurement or mrtd, have_* set).  Returns an exit code,
+ * after printing why when not EXIT_OK. */
+static int collect(const char *path, const bool *sel, const struct cli_capture_auth *o, struct cvm_rv_set *s,
+		   struct cli_capture_platform *ret)
 {
 	struct cvm_capture cap = { 0 };
 	struct cvm_capture_evidence ev = { 0 };
 	struct cvm_capture_auth_result *res = calloc(1, sizeof(*res));
-	struct cvm_rv_set *s = calloc(1, sizeof(*s));
 	uint8_t *buf = NULL, *vcek = NULL, *amd = NULL, *intel = NULL;
 	size_t len = 0, vcek_len = 0, n;
 	const uint8_t *meas = NULL, *mrtd = NULL;
-	char *text = NULL;
 	int r, code;
 
-	if (!res || !s) {
+	if (!res) {
 		code = fatal(EXIT_DATA, "unable to capture: %s", strerror(ENOMEM));
 		goto out;
 	}
@@ -92,18 +94,15 @@ int cli_capture_run(const char *path, const bool *sel, bool rvps, const struct c
 		    (code = read_opt(o->amd_root, 1u << 20, &amd, &n, "the AMD root bundle")) ||
 		    (code = read_opt(o->intel_root, 1u << 20, &intel, &n, "the Intel root")))
 			goto out;
-		if (vcek && vcek_len && vcek[0] == '-') { /* PEM: the verifier takes DER */
-			mbedtls_x509_crt crt;
+		if (vcek) { /* PEM or DER: the verifier takes DER */
 			uint8_t *der = NULL;
+			size_t der_len = 0;
 
-			mbedtls_x509_crt_init(&crt);
-			if (mbedtls_x509_crt_parse(&crt, vcek, vcek_len + 1) == 0 && (der = malloc(crt.raw.len)))
-				memcpy(der, crt.raw.p, crt.raw.len);
-			vcek_len = der ? crt.raw.len : 0;
-			mbedtls_x509_crt_free(&crt);
+			r = cvm_cert_der(vcek, vcek_len, &der, &der_len);
 			free(vcek);
 			vcek = der;
-			if (!der) {
+			vcek_len = der_len;
+			if (r < 0) {
 				code = fatal(EXIT_DATA, "unable to read the VCEK %s: not a PEM or DER certificate", o->vcek);
 				goto out;
 			}
@@ -138,16 +137,14 @@ int cli_capture_run(const char *path, const bool *sel, bool rvps, const struct c
 			     r == -EINVAL ? "no SHA-256 PCRs" : "too many distinct values for one PCR");
 		goto out;
 	}
-	r = cvm_capture_rv_output(s, rvps, meas, mrtd, o->unauthenticated, &text);
-	if (r < 0) {
-		code = fatal(EXIT_DATA, "unable to print reference values: %s", r == -ENODATA ? "no PCR selected" : strerror(-r));
-		goto out;
+	if (ret) {
+		if ((ret->have_measurement = meas != NULL))
+			memcpy(ret->measurement, meas, sizeof(ret->measurement));
+		if ((ret->have_mrtd = mrtd != NULL))
+			memcpy(ret->mrtd, mrtd, sizeof(ret->mrtd));
 	}
-	fputs(text, stdout);
-	putchar('\n');
 	code = EXIT_OK;
 out:
-	free(text);
 	cvm_capture_free(&cap);
 	cvm_capture_evidence_free(&ev);
 	free(buf);
@@ -155,6 +152,36 @@ out:
 	free(amd);
 	free(intel);
 	free(res);
+	return code;
+}
+
+int cli_capture_add(const char *path, const bool *sel, const struct cli_capture_auth *o, struct cvm_rv_set *s)
+{
+	return collect(path, sel, o, s, NULL);
+}
+
+int cli_capture_run(const char *path, const bool *sel, bool rvps, const struct cli_capture_auth *o)
+{
+	struct cli_capture_platform pf = { 0 };
+	struct cvm_rv_set *s = calloc(1, sizeof(*s));
+	char *text = NULL;
+	int r, code;
+
+	if (!s)
+		return fatal(EXIT_DATA, "unable to capture: %s", strerror(ENOMEM));
+	code = collect(path, sel, o, s, &pf);
+	if (code != EXIT_OK)
+		goto out;
+	r = cvm_capture_rv_output(s, rvps, pf.have_measurement ? pf.measurement : NULL, pf.have_mrtd ? pf.mrtd : NULL,
+				  o->unauthenticated, &text);
+	if (r < 0) {
+		code = fatal(EXIT_DATA, "unable to print reference values: %s", r == -ENODATA ? "no PCR selected" : strerror(-r));
+		goto out;
+	}
+	fputs(text, stdout);
+	putchar('\n');
+out:
+	free(text);
 	free(s);
 	return code;
 }

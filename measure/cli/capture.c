@@ -1,6 +1,6 @@
 /* cvm-measure capture: reference values from a golden boot's
- * CVMKIT-MEASURED-BOOT line (or "N: hex" lines); its file reader also serves
- * reference-values --capture. */
+ * CVMKIT-MEASURED-BOOT line (or "N: hex" lines); the verification, shared
+ * with reference-values --capture, is in capture-auth.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -14,34 +14,6 @@
 #include "cvmkit/refvalues.h"
 
 #include "cli.h"
-
-/* Reads a serial log (or "N: hex" file) and adds its SHA-256 PCRs. */
-int add_capture_file(struct cvm_rv_set *s, const char *path, const bool *sel)
-{
-	struct cvm_capture c = { 0 };
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int r, code = EXIT_OK;
-
-	r = cvm_read_file(path, CVM_CAPTURE_MAX_INPUT, &buf, &len);
-	if (r < 0)
-		return fatal(EXIT_DATA, "unable to read %s: %s", path, strerror(-r));
-	r = cvm_capture_parse(buf, len, &c);
-	if (r < 0) {
-		code = fatal(EXIT_DATA, "unable to parse %s: %s", path,
-			     r == -EBADMSG ? "no CVMKIT-MEASURED-BOOT line and not \"N: hex\" lines (or malformed)"
-					   : strerror(-r));
-		goto out;
-	}
-	r = cvm_rv_add_capture(s, &c, sel);
-	if (r < 0)
-		code = fatal(EXIT_DATA, "unable to take reference values from %s: %s", path,
-			     r == -EINVAL ? "no SHA-256 PCRs" : "too many distinct values for one PCR");
-out:
-	cvm_capture_free(&c);
-	free(buf);
-	return code;
-}
 
 int verb_capture(int argc, char **argv)
 {

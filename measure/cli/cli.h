@@ -114,11 +114,6 @@ extern struct cli_sb sbcli;
 int load_prediction(const char *path, const struct cvm_predict_opts *opts_in, struct cvm_prediction **ret);
 cJSON *prediction_json(const struct cvm_prediction *p);
 
-/* measure/cli/capture.c: reads a serial log (or "N: hex" file) and adds its
- * SHA-256 PCRs (those of sel, when not NULL) to s; prints the fatal message
- * itself and returns an exit code. */
-int add_capture_file(struct cvm_rv_set *s, const char *path, const bool *sel);
-
 /* measure/cli/reference-values.c */
 enum rv_format { RV_RVPS, RV_MAP, RV_LOCAL_JSON, RV_CONFIGMAP };
 /* --format: rvps, map, local-json, configmap (enum rv_format) */
@@ -164,5 +159,12 @@ struct cli_capture_auth {
 };
 int cli_parse_capture_nonce(const char *arg, void *auth);
 int cli_capture_run(const char *path, const bool *sel, bool rvps, const struct cli_capture_auth *o);
+/* As cli_capture_run, adding the verified PCRs to s instead of printing
+ * them: reference-values --capture. */
+int cli_capture_add(const char *path, const bool *sel, const struct cli_capture_auth *o, struct cvm_rv_set *s);
+struct cli_capture_platform {
+	bool have_measurement, have_mrtd;
+	uint8_t measurement[48], mrtd[48];
+};
 
 #endif

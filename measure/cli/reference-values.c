@@ -46,12 +46,18 @@ int verb_reference_values(int argc, char **argv)
 	size_t n_captures = 0;
 	bool with_profile = false, with_pcr5 = false;
 	struct cli_initdata_opts io = { 0 };
+	struct cli_capture_auth auth = { 0 };
 	int format = RV_RVPS, azure = 0;
 	int r, code;
 	const struct cli_opt table[] = {
 		{ "format", CLI_ENUM, .enm = { &format, cli_format_values }, .eq = true, .each = true },
 		{ "capture", CLI_LIST, .list = { captures, &n_captures, CVM_ARRAY_SIZE(captures), "files" }, .arg = "FILE",
-		  .help = "also the PCRs of a golden boot (see capture)" },
+		  .help = "also the PCRs of a golden boot, verified as capture verifies them" },
+		{ "nonce", CLI_PARSE, .parse = { cli_parse_capture_nonce, &auth }, .arg = "HEX",
+		  .why = "expected 16 to 128 hex digits", .help = "the nonce the --capture evidence must be bound to" },
+		{ "vcek", CLI_STRING, .string = &auth.vcek, .arg = "FILE", .help = "as for capture" },
+		{ "amd-root", CLI_STRING, .string = &auth.amd_root, .arg = "FILE", .help = "as for capture" },
+		{ "intel-root", CLI_STRING, .string = &auth.intel_root, .arg = "FILE", .help = "as for capture" },
 		{ "with-profile-pcrs", CLI_FLAG, .flag = &with_profile,
 		  .help = "also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)" },
 		{ "with-pcr5", CLI_FLAG, .flag = &with_pcr5,
@@ -66,12 +72,15 @@ int verb_reference_values(int argc, char **argv)
 		{ NULL },
 	};
 	const struct cli_spec spec = {
-		"usage: " PROG " reference-values IMAGE... [--format=rvps|map|local-json|configmap] [--capture SERIAL_LOG]...\n"
+		"usage: " PROG " reference-values IMAGE... [--format=rvps|map|local-json|configmap]\n"
 		"                [--with-profile-pcrs] [--with-pcr5] [--initdata FILE]... [--platform azure|none]\n"
 		"                [--stub-version N] [--failed-boot-options N]\n"
+		"                [--capture SERIAL_LOG... --nonce HEX [--vcek FILE] [--amd-root FILE] [--intel-root FILE]]\n"
 		"  Trustee reference values for the image-determined PCRs (4, 8, 9, 11, 12, 13; 5 of a\n"
 		"  disk image with --with-pcr5): snp_pcrNN, tdx_pcrNN and tpm_pcrNN, arrays of lowercase hex\n"
-		"  SHA-256.  Several IMAGEs give several accepted values per name.\n",
+		"  SHA-256.  Several IMAGEs give several accepted values per name.  --capture adds the PCRs\n"
+		"  of golden boots only after their evidence verifies against --nonce (see capture);\n"
+		"  unauthenticated values come only from `capture --unauthenticated`, whose output says so.\n",
 		{ { .opts = table, .col = 22 }, CLI_SB_GROUP },
 	};
 
@@ -101,8 +110,17 @@ int verb_reference_values(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (n_captures && !auth.nonce_len) {
+		code = usage_error("unable to take --capture: give --nonce HEX (the deployment's nonce) so its evidence can "
+				   "be verified; unauthenticated values come only from capture --unauthenticated");
+		goto out;
+	}
+	if (!n_captures && (auth.nonce_len || auth.vcek || auth.amd_root || auth.intel_root)) {
+		code = usage_error("unable to use --nonce, --vcek, --amd-root or --intel-root: they verify --capture files");
+		goto out;
+	}
 	for (size_t i = 0; i < n_captures; i++) {
-		code = add_capture_file(s, captures[i], NULL);
+		code = cli_capture_add(captures[i], NULL, &auth, s);
 		if (code != EXIT_OK)
 			goto out;
 	}

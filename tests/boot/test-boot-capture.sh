@@ -219,6 +219,21 @@ run_tee() { # TEE (snp|tdx) STATE-DIR SIM-DIR IMDS-ARGS...
 		bash -c "payload <'$work/$tee-unauth.rvps' | jq -e '.cvmkit_capture == \"unauthenticated\"' >/dev/null"
 	$cap capture "$log" >/dev/null 2>"$work/$tee-nononce.err"
 	check "$tee: no --nonce and no --unauthenticated is a usage error (exit 2)" [ $? -eq 2 ]
+	# reference-values --capture verifies the same way: the golden values join the image's,
+	# a forged log is refused, and there is no unauthenticated way in.
+	$cap reference-values "$BOOT_WORK/capture/disk.raw" --capture "$log" --nonce "$nonce" "${roots[@]}" \
+		--format map >"$work/$tee.rv-map" 2>"$work/$tee.rv-err"
+	check "$tee: reference-values --capture --nonce: accepted, ${tee}_pcr00-03 = capture's" bash -c \
+		"[ \"\$(jq -c '[.${tee}_pcr00, .${tee}_pcr01, .${tee}_pcr02, .${tee}_pcr03]' '$work/$tee.rv-map')\" = \
+		   \"\$(jq -c '[.${tee}_pcr00, .${tee}_pcr01, .${tee}_pcr02, .${tee}_pcr03]' '$work/$tee.map')\" ] &&
+		 jq -e '.${tee}_pcr00[0] | length == 64' '$work/$tee.rv-map' >/dev/null"
+	$cap reference-values "$BOOT_WORK/capture/disk.raw" --capture "$work/$tee-pcr.serial" --nonce "$nonce" \
+		"${roots[@]}" >/dev/null 2>"$work/$tee.rv-forged.err"
+	rc=$?
+	check "$tee: reference-values --capture of a forged PCR: exit 1, check pcr-values named" \
+		bash -c "[ $rc -eq 1 ] && grep -q 'check pcr-values failed' '$work/$tee.rv-forged.err'"
+	$cap reference-values "$BOOT_WORK/capture/disk.raw" --capture "$log" >/dev/null 2>&1
+	check "$tee: reference-values --capture without --nonce: usage error (exit 2)" [ $? -eq 2 ]
 
 	# Verification time: median of 9 runs of the whole verb.
 	local t

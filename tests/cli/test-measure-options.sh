@@ -54,10 +54,14 @@ cat >"$work/rv" <<'EOF'
   --format=map        the bare map
   --format=local-json the trustee-operator's LocalJson reference_value file
   --format=configmap  a ConfigMap (rvps-reference-values) carrying that file
-  --capture FILE      also the PCRs of a golden boot (see capture)
+  --capture FILE      also the PCRs of a golden boot, verified as capture verifies them
+  --nonce HEX         the nonce the --capture evidence must be bound to
+  --vcek FILE         as for capture
+  --amd-root FILE     as for capture
+  --intel-root FILE   as for capture
   --with-profile-pcrs also PCR 7 as the QEMU/OVMF profile predicts it (not for Azure)
 EOF
-"$bin" reference-values --help | sed -n 7,12p >"$work/got"
+"$bin" reference-values --help | sed -n 10,19p >"$work/got"
 check "reference-values --help enum lines" cmp -s "$work/rv" "$work/got"
 cat >"$work/initdata" <<'EOF'
   --user-data OUT        the file for `az vm create --user-data OUT` (the CLI base64-encodes

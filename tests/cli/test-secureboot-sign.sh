@@ -91,5 +91,22 @@ check "db holding the issuing CA: built" test $? -eq 0 -a -s "$work/db-issuer/uk
 check "the UKI it signed verifies against that CA (sbverify)" sbverify --cert "$work/ca.pem" "$work/db-issuer/uki.efi"
 dbbuild self "$work/leaf.pem"
 check "db holding the signing certificate itself: built" test $? -eq 0 -a -s "$work/db-self/uki.efi"
+
+# ---- build.sh hands the platform's Secure Boot variables to publish, so the
+# published PCR 7 is the one test-boot-secureboot proves against the TPM.
+VARS=/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd
+need "Debian OVMF snakeoil varstore" "$VARS"
+bsb() { CVMKIT_SECUREBOOT_KEY_PASS=snakeoil "$top/build.sh" --out "$work/bsb-$1" --secureboot-key "$KEY" \
+	--secureboot-cert "$CERT" "${@:2}" >"$work/bsb-$1.log" 2>&1; }
+bsb novars
+check "build.sh, signed, no --secureboot-vars: says PCR 7 is not pinned, predicts Secure Boot off" bash -c \
+	"grep -q 'no --secureboot-vars was given' '$work/bsb-novars.log' && jq -e '.secure_boot == false' '$work/bsb-novars/measurements.json' >/dev/null"
+bsb vars --secureboot-vars "$VARS"
+"$top/build/bin/cvm-measure" predict "$work/bsb-vars/disk.raw" --secureboot-vars "$VARS" --json >"$work/bsb-pred.json" 2>/dev/null
+want=$(jq -r '.pcrs["7"].values.sha256' "$work/bsb-pred.json")
+check "build.sh --secureboot-vars: measurements.json has Secure Boot on and PCR 7 = predict's (${want:0:16}...)" bash -c \
+	"jq -e --arg w '$want' '.secure_boot == true and .pcrs[\"7\"].values.sha256 == \$w' '$work/bsb-vars/measurements.json' >/dev/null"
+check "build.sh --secureboot-vars: the reference values pin PCR 7" bash -c \
+	"jq -r .payload '$work/bsb-vars/reference-values.json' | base64 -d | jq -e --arg w '$want' '.snp_pcr07 == [\$w]' >/dev/null"
 echo "test-secureboot-sign: ${pass} passed, ${fail} failed"
 [ "$fail" -eq 0 ]
