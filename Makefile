@@ -172,7 +172,7 @@ $(B)/san/%.o: %.c $(wildcard $(B)/deps.mk)
 	$(CC) $(SAN_FLAGS) $(SAN) -c -o $@ $<
 $(B)/fuzzobj/%.o: %.c $(wildcard $(B)/deps.mk)
 	@mkdir -p $(@D)
-	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
+	$(CLANG) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -c -o $@ $<
 $(B)/san/libcvm-all.a: $(patsubst %.c,$(B)/san/%.o,$(ALL_LIB_SRCS))
 $(B)/fuzzobj/libcvm-all.a: $(patsubst %.c,$(B)/fuzzobj/%.o,$(ALL_LIB_SRCS))
 $(B)/san/libcvm-all.a $(B)/fuzzobj/libcvm-all.a:

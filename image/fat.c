@@ -748,7 +748,9 @@ static int scan_entries(const uint8_t *p, size_t n, struct lookup *m)
 				m->lfn_count = (unsigned)ord;
 				m->lfn_sum = p[13];
 				memset(m->lfn, 0, sizeof(m->lfn));
-			} else if (!m->lfn_valid || ord != m->lfn_next || p[13] != m->lfn_sum) {
+			} else if (!m->lfn_valid || ord < 1 || ord != m->lfn_next || p[13] != m->lfn_sum) {
+				/* ord 0 once the sequence is complete (lfn_next 0) would
+				 * index lfn[-13]: no ordinal below 1 continues a name. */
 				m->lfn_valid = 0;
 			}
 			if (m->lfn_valid) {

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "cvmkit/bytes.h"
 #include "cvmkit/gpt.h"
 #include "cvmkit/hex.h"
@@ -45,16 +47,12 @@ enum {
 
 static const uint8_t signature[8] = { 'E', 'F', 'I', ' ', 'P', 'A', 'R', 'T' };
 
-/* CRC-32 as UEFI uses it (IEEE 802.3, reflected, init and final xor ~0). */
+/* CRC-32 as UEFI uses it (IEEE 802.3, reflected, init and final xor ~0) is
+ * zlib's, which cvm-image and cvm-measure link anyway; a bit-at-a-time loop
+ * here cost 60 % of a GPT parse. */
 static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
 {
-	crc = ~crc;
-	while (n--) {
-		crc ^= *p++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1)));
-	}
-	return ~crc;
+	return (uint32_t)crc32_z(crc, p, n);
 }
 
 /* Header CRC: over header_size bytes with the CRC field taken as zero. */

@@ -1,5 +1,6 @@
 /* LZ4 legacy frames; see include/cvmkit/lz4legacy.h. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,13 @@ int cvm_lz4_legacy_blocks(const uint8_t *in, size_t len, int level, uint8_t **re
 		return -EFBIG;
 	if (level < 1 || level > LZ4HC_CLEVEL_MAX)
 		return -EINVAL;
-	nblocks = (len + CVM_LZ4_LEGACY_BLOCK - 1) / CVM_LZ4_LEGACY_BLOCK;
-	/* Worst case per block is bounded by LZ4_compressBound; sizing for it up
-	 * front means every LZ4_compress_HC call has room and cannot fail for space. */
+	nblocks = len / CVM_LZ4_LEGACY_BLOCK;
+	/* Worst case per block is bounded by LZ4_compressBound of its own size;
+	 * sizing for it up front means every LZ4_compress_HC call has room and
+	 * cannot fail for space, without reserving 8 MiB for a small input. */
 	cap = nblocks * (4 + (size_t)LZ4_compressBound((int)CVM_LZ4_LEGACY_BLOCK));
+	if (len % CVM_LZ4_LEGACY_BLOCK)
+		cap += 4 + (size_t)LZ4_compressBound((int)(len % CVM_LZ4_LEGACY_BLOCK));
 	out = malloc(cap ? cap : 1);
 	if (!out)
 		return -ENOMEM;
@@ -82,8 +86,10 @@ int cvm_lz4_legacy_blocks_check(const uint8_t *blocks, size_t blen, const uint8_
 
 	if ((!blocks && blen) || (!in && len))
 		return -EINVAL;
+	/* Scratch for the largest block this input can need: a block must decode
+	 * to exactly its share, so one decoding to more fails for space. */
 	if (len) {
-		tmp = malloc(CVM_LZ4_LEGACY_BLOCK);
+		tmp = malloc(len < CVM_LZ4_LEGACY_BLOCK ? len : CVM_LZ4_LEGACY_BLOCK);
 		if (!tmp)
 			return -ENOMEM;
 	}
@@ -103,7 +109,7 @@ int cvm_lz4_legacy_blocks_check(const uint8_t *blocks, size_t blen, const uint8_
 			r = -EBADMSG;
 			goto out;
 		}
-		n = LZ4_decompress_safe((const char *)blocks + off, (char *)tmp, (int)c, (int)CVM_LZ4_LEGACY_BLOCK);
+		n = LZ4_decompress_safe((const char *)blocks + off, (char *)tmp, (int)c, (int)want);
 		if (n < 0 || (size_t)n != want || memcmp(tmp, in + done, want) != 0) {
 			r = -EBADMSG;
 			goto out;
@@ -121,7 +127,7 @@ out:
 int cvm_lz4_legacy_decompress(const uint8_t *in, size_t len, size_t max_out, uint8_t **ret_buf, size_t *ret_len)
 {
 	const size_t bound = (size_t)LZ4_compressBound((int)CVM_LZ4_LEGACY_BLOCK);
-	const size_t lim = max_out > SIZE_MAX - CVM_LZ4_LEGACY_BLOCK ? SIZE_MAX : max_out + CVM_LZ4_LEGACY_BLOCK;
+	const size_t lim = max_out == SIZE_MAX ? SIZE_MAX : max_out + 1;
 	uint8_t *out = NULL;
 	size_t off = 4, olen = 0, ocap = 0;
 	int r = 0;
@@ -131,7 +137,9 @@ int cvm_lz4_legacy_decompress(const uint8_t *in, size_t len, size_t max_out, uin
 		goto out;
 	}
 	while (off < len) {
+		size_t left, room;
 		uint32_t c;
+		bool tight;
 		int n;
 
 		if (len - off < 4) {
@@ -146,15 +154,22 @@ int cvm_lz4_legacy_decompress(const uint8_t *in, size_t len, size_t max_out, uin
 			r = -EBADMSG;
 			goto out;
 		}
-		/* A whole block's room, so a valid block never fails for space; the
-		 * size limit is judged on what it really decoded to. */
-		if (ocap - olen < CVM_LZ4_LEGACY_BLOCK) {
-			size_t want = olen + CVM_LZ4_LEGACY_BLOCK;
+		/* Room for all the block can decode to, so a valid block never fails
+		 * for space: at most 8 MiB, and at most 255 bytes per input byte (a
+		 * token, a 2-byte offset and k length bytes of 255 give at most
+		 * 19 + 255 k bytes).  Near the limit, room for one byte past it, so
+		 * decoding (and memory) stops at MAX_OUT + 1 bytes however far a small
+		 * block would expand. */
+		left = max_out - olen;
+		room = (size_t)c * 255 < CVM_LZ4_LEGACY_BLOCK ? (size_t)c * 255 : CVM_LZ4_LEGACY_BLOCK;
+		tight = left < room;
+		if (tight)
+			room = left + 1;
+		if (ocap - olen < room) {
+			size_t want = ocap > lim / 2 ? lim : 2 * ocap;
 			uint8_t *p;
-			if (want < 2 * ocap)
-				want = 2 * ocap;
-			if (want > lim)
-				want = lim;
+			if (want < olen + room)
+				want = olen + room;
 			p = realloc(out, want);
 			if (!p) {
 				r = -ENOMEM;
@@ -163,13 +178,14 @@ int cvm_lz4_legacy_decompress(const uint8_t *in, size_t len, size_t max_out, uin
 			out = p;
 			ocap = want;
 		}
-		n = LZ4_decompress_safe((const char *)in + off, (char *)out + olen, (int)c, (int)CVM_LZ4_LEGACY_BLOCK);
+		n = LZ4_decompress_safe((const char *)in + off, (char *)out + olen, (int)c, (int)(tight ? left : room));
 		if (n < 0) {
-			r = -EBADMSG;
-			goto out;
-		}
-		if ((size_t)n > max_out - olen) {
-			r = -EFBIG;
+			/* Too big for what is left, or malformed: decoding one byte past
+			 * the limit tells which. */
+			r = tight && LZ4_decompress_safe_partial((const char *)in + off, (char *)out + olen, (int)c, (int)room,
+								  (int)room) == (int)room
+				    ? -EFBIG
+				    : -EBADMSG;
 			goto out;
 		}
 		olen += (size_t)n;

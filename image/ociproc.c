@@ -38,9 +38,13 @@ static bool numeric(const char *s, uint32_t *ret)
 static int colon_file(const uint8_t *buf, size_t len, unsigned key_field, const char *key, unsigned want,
 		      uint32_t *ret)
 {
-	const char *p = (const char *)buf, *end = p + len;
+	const char *p = (const char *)buf, *end;
 
-	while (buf && p < end) {
+	/* An image without the file: NULL + 0 is undefined, so no end pointer. */
+	if (!buf)
+		return -ENOENT;
+	end = p + len;
+	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *le = nl ? nl : end;
 		const char *f[8];
 		size_t fl[8], nf = 0;

@@ -188,7 +188,7 @@ int hashjobs_run(struct hashjobs *s)
 {
 	pthread_t tid[HASHJOBS_MAX_THREADS - 1];
 	struct pool pool = { .jobs = s->jobs };
-	size_t *order = NULL, started = 0, want;
+	size_t *order = NULL, started = 0, want, total = 0;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	int r = 0;
 
@@ -210,6 +210,7 @@ int hashjobs_run(struct hashjobs *s)
 		}
 		order[k] = i;
 		pool.n++;
+		total += job_cost(&s->jobs[i]);
 	}
 	pool.order = order;
 	atomic_init(&pool.next, 0);
@@ -217,6 +218,10 @@ int hashjobs_run(struct hashjobs *s)
 	want = cpus < 1 ? 1 : cpus > HASHJOBS_MAX_THREADS ? HASHJOBS_MAX_THREADS : (size_t)cpus;
 	if (want > pool.n)
 		want = pool.n;
+	/* Starting a thread costs about what hashing a few hundred KiB does: a
+	 * small image (a test's, a fuzzer's) is hashed on the calling thread. */
+	if (want > 1 + total / HASHJOBS_BYTES_PER_THREAD)
+		want = 1 + total / HASHJOBS_BYTES_PER_THREAD;
 	/* A thread that cannot be started only makes the batch slower. */
 	while (started + 1 < want && pthread_create(&tid[started], NULL, worker, &pool) == 0)
 		started++;

@@ -20,6 +20,7 @@
 
 #define HASHJOB_MAX_PIECES 8
 #define HASHJOBS_MAX_THREADS 4
+#define HASHJOBS_BYTES_PER_THREAD ((size_t)1 << 20) /* less work than this adds no thread */
 
 struct hashjob_piece {
 	const uint8_t *buf;
@@ -74,7 +75,8 @@ int hashjobs_add_authenticode(struct hashjobs *s, enum cvm_hash_alg alg, const u
  * -ENOMEM buf is freed at once.  Returns 0 or -ENOMEM. */
 int hashjobs_keep(struct hashjobs *s, void *buf);
 
-/* Runs every queued job on min(online CPUs, HASHJOBS_MAX_THREADS) threads,
+/* Runs every queued job on min(online CPUs, HASHJOBS_MAX_THREADS, 1 + bytes
+ * to hash / HASHJOBS_BYTES_PER_THREAD) threads,
  * the calling thread included (fewer if threads cannot be started).  Returns
  * 0, or the error of the failing job queued first (the error a sequential
  * run would have stopped at): the cvm_hash_* or cvm_pe_authenticode() error. */

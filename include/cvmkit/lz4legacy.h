@@ -50,8 +50,10 @@ int cvm_lz4_legacy_compress(const uint8_t *in, size_t len, uint8_t **ret_buf, si
  * *ret_buf malloc'd (caller frees; never NULL) and *ret_len; -EBADMSG for a
  * wrong magic, a truncated size field or block, a block size of 0 or above
  * LZ4_compressBound(8 MiB), or a block that does not decode to at most 8 MiB;
- * -EFBIG if the output would exceed MAX_OUT; -ENOMEM.  Memory use is bounded
- * by MAX_OUT + 8 MiB. */
+ * -EFBIG if the output would exceed MAX_OUT (a block that crosses the limit
+ * is judged on the bytes up to it); -ENOMEM.  Decoding stops, and memory use
+ * is bounded, at MAX_OUT + 1 bytes, so a small block that expands to 8 MiB
+ * costs no more than the limit. */
 int cvm_lz4_legacy_decompress(const uint8_t *in, size_t len, size_t max_out, uint8_t **ret_buf, size_t *ret_len);
 
 #endif

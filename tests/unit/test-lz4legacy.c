@@ -159,6 +159,8 @@ static void malformed(void **state)
 	/* garbage block: a match offset pointing before the output start */
 	memcpy(b, "\x02\x21\x4c\x18\x03\x00\x00\x00\x0f\xff\xff", 11);
 	assert_int_equal(cvm_lz4_legacy_decompress(b, 11, 1000, &out, &ol), -EBADMSG);
+	/* ... still malformed, not too big, when the limit leaves no room at all */
+	assert_int_equal(cvm_lz4_legacy_decompress(b, 11, 0, &out, &ol), -EBADMSG);
 	/* trailing bytes that are not a whole size field */
 	memcpy(b, z, zl);
 	memset(b + zl, 0, 2);
@@ -168,6 +170,7 @@ static void malformed(void **state)
 	assert_int_equal(cvm_lz4_legacy_decompress(z, zl, 100, &out, &ol), 0);
 	assert_int_equal(ol, 100);
 	free(out);
+	assert_int_equal(cvm_lz4_legacy_decompress(z, zl, 0, &out, &ol), -EFBIG);
 	/* the bare magic is an empty stream */
 	assert_int_equal(cvm_lz4_legacy_decompress(z, 4, 0, &out, &ol), 0);
 	assert_int_equal(ol, 0);
@@ -177,6 +180,28 @@ static void malformed(void **state)
 	free(z);
 }
 
+/* Zeros compress at LZ4's highest ratio (about 255:1), the bound the reader
+ * sizes its output by: they must decode whole, a byte short of the limit must
+ * not. */
+static void max_ratio(void **state)
+{
+	const size_t n = (8u << 20) + 4096;
+	uint8_t *in = calloc(n, 1), *z, *out;
+	size_t zl, ol;
+
+	(void)state;
+	assert_non_null(in);
+	assert_int_equal(cvm_lz4_legacy_compress(in, n, &z, &zl), 0);
+	assert_true(zl < n / 200);
+	assert_int_equal(cvm_lz4_legacy_decompress(z, zl, n, &out, &ol), 0);
+	assert_int_equal(ol, n);
+	assert_memory_equal(out, in, n);
+	free(out);
+	assert_int_equal(cvm_lz4_legacy_decompress(z, zl, n - 1, &out, &ol), -EFBIG);
+	free(z);
+	free(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +209,7 @@ int main(void)
 		cmocka_unit_test(cli_reads_ours),
 		cmocka_unit_test(we_read_cli),
 		cmocka_unit_test(malformed),
+		cmocka_unit_test(max_ratio),
 	};
 	return cmocka_run_group_tests_name("lz4legacy", tests, NULL, NULL);
 }
