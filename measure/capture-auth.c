@@ -26,33 +26,6 @@ void cvm_capture_evidence_free(struct cvm_capture_evidence *e)
 	e->json_len = 0;
 }
 
-/* The last occurrence of PREFIX in buf[0, len), or NULL. */
-static const uint8_t *last_prefix(const uint8_t *buf, size_t len, const char *prefix)
-{
-	size_t plen = strlen(prefix);
-	const uint8_t *last = NULL, *p = buf;
-
-	while ((size_t)(buf + len - p) >= plen) {
-		const uint8_t *hit = memmem(p, (size_t)(buf + len - p), prefix, plen);
-
-		if (!hit)
-			break;
-		last = hit;
-		p = hit + plen;
-	}
-	return last;
-}
-
-/* [p, end of line) without a trailing CR or spaces. */
-static const uint8_t *line_end(const uint8_t *p, const uint8_t *lim)
-{
-	const uint8_t *nl = memchr(p, '\n', (size_t)(lim - p)), *end = nl ? nl : lim;
-
-	while (end > p && (end[-1] == '\r' || end[-1] == ' '))
-		end--;
-	return end;
-}
-
 static int hex_member(const cJSON *o, const char *name, uint8_t *out, size_t min, size_t max, size_t *ret_len)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
@@ -103,7 +76,7 @@ static int collect_lines(const uint8_t *after, const uint8_t *lim, size_t k, cha
 		if (!hit)
 			break;
 		q = hit + plen;
-		end = line_end(q, lim);
+		end = cvm_capture_line_end(q, lim);
 		p = end;
 		if (!(n = decimal(q, end, k, &idx)) || q + n >= end || q[n] != '/')
 			goto out;
@@ -207,11 +180,9 @@ int cvm_capture_evidence_parse(const uint8_t *buf, size_t len, struct cvm_captur
 
 	if (len > CVM_CAPTURE_MAX_INPUT)
 		return -EFBIG;
-	line = last_prefix(buf, len, prefix);
-	if (!line)
-		return -ENOENT;
-	line += sizeof(prefix) - 1;
-	end = line_end(line, buf + len);
+	r = cvm_capture_find_last(buf, len, prefix, &line, &end);
+	if (r < 0)
+		return r;
 	r = parse_members((const char *)line, (size_t)(end - line), &e, &k, &size, sha);
 	if (r < 0 || !e.present)
 		goto done;
@@ -389,9 +360,9 @@ int cvm_capture_rv_output(const struct cvm_rv_set *s, bool rvps, const uint8_t *
 			  bool label_unauth, char **ret_text)
 {
 	char *map = NULL, *text = NULL, hex[97];
-	unsigned char m64[65], *b64 = NULL;
-	size_t olen = 0, blen;
-	cJSON *root = NULL, *msg = NULL, *arr;
+	unsigned char m64[65];
+	size_t olen = 0;
+	cJSON *root = NULL, *arr;
 	int r;
 
 	r = cvm_rv_map_json(s, false, &map);
@@ -426,28 +397,18 @@ int cvm_capture_rv_output(const struct cvm_rv_set *s, bool rvps, const uint8_t *
 
 		if (!compact)
 			goto out;
-		blen = strlen(compact);
-		b64 = malloc((blen + 2) / 3 * 4 + 1);
-		if (!b64 || mbedtls_base64_encode(b64, (blen + 2) / 3 * 4 + 1, &olen, (unsigned char *)compact, blen) != 0) {
-			free(compact);
-			goto out;
-		}
+		r = cvm_rv_rvps_wrap(compact, &text);
 		free(compact);
-		msg = cJSON_CreateObject();
-		if (!msg || !cJSON_AddStringToObject(msg, "version", "0.1.0") ||
-		    !cJSON_AddStringToObject(msg, "type", "sample") ||
-		    !cJSON_AddStringToObject(msg, "payload", (const char *)b64))
+		if (r < 0)
 			goto out;
-		text = cJSON_PrintUnformatted(msg);
+		r = -ENOMEM;
 	}
 	if (!text)
 		goto out;
 	*ret_text = text;
 	r = 0;
 out:
-	cJSON_Delete(msg);
 	cJSON_Delete(root);
-	free(b64);
 	free(map);
 	return r;
 }

@@ -131,17 +131,22 @@ out:
 	return r;
 }
 
-int cvm_capture_parse_line(const uint8_t *buf, size_t len, struct cvm_capture *ret)
+const uint8_t *cvm_capture_line_end(const uint8_t *p, const uint8_t *lim)
 {
-	static const char prefix[] = CVM_CAPTURE_PREFIX;
-	const size_t plen = sizeof(prefix) - 1;
-	struct cvm_capture c = { 0 };
-	const uint8_t *last = NULL, *p = buf, *end, *nl;
-	int r;
+	const uint8_t *nl = memchr(p, '\n', (size_t)(lim - p)), *end = nl ? nl : lim;
 
-	if (len > CVM_CAPTURE_MAX_INPUT)
-		return -EFBIG;
-	while (p && (size_t)(buf + len - p) >= plen) {
+	while (end > p && (end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	return end;
+}
+
+int cvm_capture_find_last(const uint8_t *buf, size_t len, const char *prefix, const uint8_t **ret_start,
+			  const uint8_t **ret_end)
+{
+	const size_t plen = strlen(prefix);
+	const uint8_t *last = NULL, *p = buf;
+
+	while ((size_t)(buf + len - p) >= plen) {
 		const uint8_t *hit = memmem(p, (size_t)(buf + len - p), prefix, plen);
 
 		if (!hit)
@@ -151,11 +156,22 @@ int cvm_capture_parse_line(const uint8_t *buf, size_t len, struct cvm_capture *r
 	}
 	if (!last)
 		return -ENOENT;
-	p = last + plen;
-	nl = memchr(p, '\n', (size_t)(buf + len - p));
-	end = nl ? nl : buf + len;
-	while (end > p && (end[-1] == '\r' || end[-1] == ' '))
-		end--;
+	*ret_start = last + plen;
+	*ret_end = cvm_capture_line_end(last + plen, buf + len);
+	return 0;
+}
+
+int cvm_capture_parse_line(const uint8_t *buf, size_t len, struct cvm_capture *ret)
+{
+	struct cvm_capture c = { 0 };
+	const uint8_t *p, *end;
+	int r;
+
+	if (len > CVM_CAPTURE_MAX_INPUT)
+		return -EFBIG;
+	r = cvm_capture_find_last(buf, len, CVM_CAPTURE_PREFIX, &p, &end);
+	if (r < 0)
+		return r;
 	r = parse_json((const char *)p, (size_t)(end - p), &c);
 	if (r < 0) {
 		cvm_capture_free(&c);

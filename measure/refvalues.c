@@ -140,21 +140,15 @@ int cvm_rv_map_json(const struct cvm_rv_set *s, bool pretty, char **ret_json)
 	return 0;
 }
 
-int cvm_rv_rvps_message(const struct cvm_rv_set *s, char **ret_json)
+int cvm_rv_rvps_wrap(const char *payload, char **ret_json)
 {
-	char *map = NULL, *text = NULL;
-	unsigned char *b64 = NULL;
-	size_t mlen, blen = 0;
+	size_t plen = strlen(payload), cap = 4 * ((plen + 2) / 3) + 1, blen = 0;
+	unsigned char *b64 = malloc(cap);
+	char *text = NULL;
 	cJSON *msg = NULL;
-	int r;
+	int r = -ENOMEM;
 
-	r = cvm_rv_map_json(s, false, &map);
-	if (r < 0)
-		return r;
-	r = -ENOMEM;
-	mlen = strlen(map);
-	b64 = malloc(4 * ((mlen + 2) / 3) + 1);
-	if (!b64 || mbedtls_base64_encode(b64, 4 * ((mlen + 2) / 3) + 1, &blen, (const unsigned char *)map, mlen) != 0)
+	if (!b64 || mbedtls_base64_encode(b64, cap, &blen, (const unsigned char *)payload, plen) != 0)
 		goto out;
 	msg = cJSON_CreateObject();
 	if (!msg || !cJSON_AddStringToObject(msg, "version", "0.1.0") || !cJSON_AddStringToObject(msg, "type", "sample") ||
@@ -168,6 +162,17 @@ int cvm_rv_rvps_message(const struct cvm_rv_set *s, char **ret_json)
 out:
 	cJSON_Delete(msg);
 	free(b64);
+	return r;
+}
+
+int cvm_rv_rvps_message(const struct cvm_rv_set *s, char **ret_json)
+{
+	char *map = NULL;
+	int r = cvm_rv_map_json(s, false, &map);
+
+	if (r < 0)
+		return r;
+	r = cvm_rv_rvps_wrap(map, ret_json);
 	free(map);
 	return r;
 }

@@ -64,6 +64,14 @@ struct cvm_capture {
  * CVM_CAPTURE_MAX_EVENTLOG), -ENOMEM.  *ret is written only on success. */
 int cvm_capture_parse_line(const uint8_t *buf, size_t len, struct cvm_capture *ret);
 
+/* The text after the last PREFIX in buf[0, len), up to its line's end with
+ * trailing '\r' and spaces dropped: [*ret_start, *ret_end).  Returns 0 or
+ * -ENOENT.  For the measured-boot line and the evidence lines after it. */
+int cvm_capture_find_last(const uint8_t *buf, size_t len, const char *prefix, const uint8_t **ret_start,
+			  const uint8_t **ret_end);
+/* The end of the line starting at p (before lim), trailing '\r' and spaces dropped. */
+const uint8_t *cvm_capture_line_end(const uint8_t *p, const uint8_t *lim);
+
 /* Parses "N: hex" lines (N 0-23; "N hex" and "pcrN: hex" also accepted).
  * Returns 0, -EBADMSG (a line that is none of these, a repeated PCR, or
  * no PCR at all), -EFBIG. */

@@ -64,5 +64,8 @@ int cvm_rv_map_json(const struct cvm_rv_set *s, bool pretty, char **ret_json);
  * {"version":"0.1.0","type":"sample","payload":"<standard base64 of the compact map>"}.
  * *ret_json is malloc'd.  Returns 0, -ENODATA, -ENOMEM. */
 int cvm_rv_rvps_message(const struct cvm_rv_set *s, char **ret_json);
+/* The RVPS message {"version":"0.1.0","type":"sample","payload":base64(PAYLOAD)}
+ * around a compact JSON map.  Returns 0 and a malloc'd *ret_json, or -ENOMEM. */
+int cvm_rv_rvps_wrap(const char *payload, char **ret_json);
 
 #endif
